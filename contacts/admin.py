@@ -1,0 +1,277 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html
+
+from common.admin_paging import EstimatedCountPaginator
+from contacts import services
+from contacts.models import Account, ConsentChange, Contact, Tag, Touchpoint, TouchpointKind
+
+TIMELINE_LIMIT = 20
+
+
+def _adopt(target, saved) -> None:
+    """Make the admin's unsaved instance the row a service just created, so that the
+    admin's own follow-up (related objects, log entry, redirect) sees a saved object."""
+    target.__dict__.update(saved.__dict__)
+
+
+class ContactAdminForm(forms.ModelForm):
+    tag_names = forms.CharField(
+        label="Tags",
+        required=False,
+        help_text="Separated by commas; new tags are created.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+    class Meta:
+        model = Contact
+        # tags are edited as tag_names, through the tagging service
+        fields = [*services.CONTACT_FIELDS, "consent_email", "consent_sms"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
+
+    def clean_tag_names(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["tag_names"].split(",") if name.strip()]
+
+
+class TimelineFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        return super().get_queryset().order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
+
+
+class TouchpointTimeline(admin.TabularInline):
+    """The newest touchpoints, read-only; the full history is one click away."""
+
+    model = Touchpoint
+    formset = TimelineFormSet
+    fields = ["occurred_at", "kind", "channel", "source", "summary", "intent"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = f"Timeline (newest {TIMELINE_LIMIT} touchpoints)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="text / properties")
+    def summary(self, touchpoint):
+        text = touchpoint.text or ", ".join(f"{k}={v}" for k, v in list(touchpoint.properties.items())[:3])
+        return text[:120]
+
+
+class ConsentHistory(admin.TabularInline):
+    model = ConsentChange
+    fields = ["changed_at", "channel", "previous_status", "status", "actor_kind", "actor_name", "source"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Consent history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    form = ContactAdminForm
+    list_display = [
+        "email",
+        "full_name",
+        "company",
+        "country",
+        "lifecycle_stage",
+        "score",
+        "consent_email",
+        "updated_at",
+    ]
+    list_select_related = ["account"]
+    list_filter = ["lifecycle_stage", "consent_email", "consent_sms", "country"]
+    search_fields = ["email", "first_name", "last_name"]
+    search_help_text = "Search by e-mail, first or last name, or company name."
+    autocomplete_fields = ["account", "owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    inlines = [TouchpointTimeline, ConsentHistory]
+    fieldsets = [
+        (None, {"fields": ["email", ("first_name", "last_name"), "job_title", "account", "owner"]}),
+        (
+            "Where and how to reach",
+            {"fields": ["phone", ("city", "country"), "timezone", ("consent_email", "consent_sms")]},
+        ),
+        ("Marketing", {"fields": ["lifecycle_stage", "source", "score", "tag_names", "attributes"]}),
+        ("Record", {"fields": [("created_at", "updated_at")]}),
+    ]
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, contact):
+        return f"{contact.first_name} {contact.last_name}".strip()
+
+    @admin.display(description="company", ordering="account__name")
+    def company(self, contact):
+        return contact.account.name if contact.account else ""
+
+    def get_search_results(self, request, queryset, search_term):
+        # Every word must match the e-mail, a name or the company. The company is looked
+        # up through a subquery on accounts rather than a join, so that each branch of the
+        # OR can use its own trigram index.
+        condition = Q()
+        for word in search_term.split():
+            accounts = Account.objects.filter(name__icontains=word).values("pk")
+            condition &= (
+                Q(email__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(account__in=accounts)
+            )
+        return queryset.filter(condition), False
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in services.CONTACT_FIELDS
+        }
+        if change:
+            contact = Contact.objects.get(pk=obj.pk)
+            services.contact_update(contact=contact, data=fields)
+        else:
+            contact = services.contact_create(**{"email": obj.email, **fields})
+        for channel in ("email", "sms"):
+            if f"consent_{channel}" in form.changed_data:
+                services.contact_consent_set(
+                    contact=contact,
+                    channel=channel,
+                    status=form.cleaned_data[f"consent_{channel}"],
+                    source="back-office contact form",
+                )
+        _adopt(obj, contact)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.contact_tags_set(contact=form.instance, names=form.cleaned_data["tag_names"])
+
+    def delete_model(self, request, obj):
+        services.contact_delete(contact=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.contact_delete_many(contacts=queryset.only("pk", "email"))
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "domain", "industry", "employees", "country", "owner"]
+    list_select_related = ["owner"]
+    list_filter = ["industry", "country"]
+    search_fields = ["name", "domain"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in services.ACCOUNT_FIELDS
+        }
+        if change:
+            account = Account.objects.get(pk=obj.pk)
+            services.account_update(account=account, data=fields)
+        else:
+            account = services.account_create(**{"name": obj.name, **fields})
+        _adopt(obj, account)
+
+    def delete_model(self, request, obj):
+        services.account_delete(account=obj)
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            services.account_delete(account=account)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(TouchpointKind)
+class TouchpointKindAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "default_channel", "is_active"]
+    list_filter = ["default_channel", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["key", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key is what integrations send and what conditions refer to: fixed once created.
+        return ["key"] if obj else []
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "kind", "channel", "contact_link", "source", "intent"]
+    list_select_related = ["contact", "kind"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["=external_id", "=contact__email"]
+    search_help_text = "Exact e-mail of the contact, or exact external id."
+    raw_id_fields = ["contact"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    fields = [
+        "contact",
+        "kind",
+        "channel",
+        "occurred_at",
+        "source",
+        "text",
+        "properties",
+        "external_id",
+        "intent",
+        "intent_confidence",
+        "created_at",
+    ]
+    readonly_fields = ["created_at", "intent", "intent_confidence"]
+
+    @admin.display(description="contact", ordering="contact__email")
+    def contact_link(self, touchpoint):
+        return format_html(
+            '<a href="../contact/{}/change/">{}</a>', touchpoint.contact_id, touchpoint.contact.email
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # A touchpoint is a fact that happened; it is captured or deleted, never rewritten.
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        touchpoint = services.touchpoint_create(
+            contact=form.cleaned_data["contact"],
+            kind=form.cleaned_data["kind"].pk,
+            occurred_at=form.cleaned_data["occurred_at"],
+            channel=form.cleaned_data["channel"],
+            source=form.cleaned_data["source"] or "back-office",
+            text=form.cleaned_data["text"],
+            properties=form.cleaned_data["properties"],
+            external_id=form.cleaned_data["external_id"],
+        )
+        _adopt(obj, touchpoint)
+
+    def delete_model(self, request, obj):
+        services.touchpoint_delete_many(touchpoints=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.touchpoint_delete_many(touchpoints=queryset.only("pk", "contact_id", "kind_id"))

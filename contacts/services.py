@@ -1,0 +1,376 @@
+"""Writes to contacts, accounts, tags, consent and touchpoints.
+
+Each function is one use case: it validates, writes in one transaction and records
+its action in the ledger in that same transaction, with the actor from the context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from contacts.models import (
+    Account,
+    ConsentChange,
+    ConsentStatus,
+    Contact,
+    ContactTag,
+    Tag,
+    Touchpoint,
+    TouchpointKind,
+)
+from contacts.normalize import normalize_email, normalize_tag_name
+from ledger.context import current_actor
+from ledger.models import Category
+from ledger.services import ActionEntry, action_record, action_record_many
+
+CONTACT_FIELDS = (
+    "email", "first_name", "last_name", "phone", "job_title", "city", "country", "timezone",
+    "lifecycle_stage", "source", "score", "owner", "account", "attributes",
+)  # fmt: skip
+ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "country", "attributes", "owner")
+
+# Fields whose change is an effect of its own kind in the ledger, not a plain field update.
+_CATEGORY_BY_FIELD = {"score": Category.SCORING, "owner": Category.ROUTING, "account": Category.ENRICHMENT}
+
+
+def _plain(value: Any) -> Any:
+    """A value as it is written in the ledger's JSON details."""
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    return str(value)
+
+
+def _apply(instance: Model, data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, list]:
+    """Set the given fields; return {field: [old, new]} for those that really changed."""
+    allowed = set(allowed)
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"unknown fields for {type(instance).__name__}: {', '.join(sorted(unknown))}")
+    before = {field: _plain(getattr(instance, field)) for field in data}
+    for field, value in data.items():
+        setattr(instance, field, value)
+    untouched = [f.name for f in instance._meta.fields if f.name not in data]
+    instance.full_clean(exclude=untouched, validate_unique=False, validate_constraints=False)
+    changes = {}
+    for field, old in before.items():
+        new = _plain(getattr(instance, field))
+        if new != old:
+            changes[field] = [old, new]
+    return changes
+
+
+@transaction.atomic
+def contact_create(*, email: str, tags: Iterable[str] = (), **fields: Any) -> Contact:
+    contact = Contact(email=email)
+    for field, value in fields.items():
+        if field not in CONTACT_FIELDS:
+            raise ValueError(f"unknown contact field: {field}")
+        setattr(contact, field, value)
+    contact.full_clean()
+    contact.save(force_insert=True)
+    action_record(
+        category=Category.DATA_CAPTURE,
+        verb="contact.created",
+        contact_id=contact.pk,
+        obj=contact,
+        details={"email": contact.email},
+    )
+    if tags:
+        contact_tags_add(contact=contact, names=tags)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> dict[str, list]:
+    """Change the given fields. Returns what changed; nothing changed records nothing."""
+    changes = _apply(contact, data, CONTACT_FIELDS)
+    if not changes:
+        return changes
+    if "email" in changes:
+        contact.validate_unique()
+    contact.updated_at = timezone.now()
+    contact.save(update_fields=[*changes, "updated_at"])
+    categories = {_CATEGORY_BY_FIELD.get(field, Category.FIELD_UPDATE) for field in changes}
+    category = categories.pop() if len(categories) == 1 else Category.FIELD_UPDATE
+    action_record(
+        category=category,
+        verb="contact.updated",
+        contact_id=contact.pk,
+        obj=contact,
+        details={"changes": changes},
+    )
+    return changes
+
+
+@transaction.atomic
+def contact_upsert(*, email: str, data: Mapping[str, Any] | None = None) -> tuple[Contact, bool]:
+    """Find the contact by normalised e-mail and update it, or create it. Empty values
+    leave what is known unchanged: a form that does not ask for the city must not erase it."""
+    data = {field: value for field, value in (data or {}).items() if value not in (None, "")}
+    normalized = normalize_email(email)
+    contact = Contact.objects.select_for_update().filter(email=normalized).first()
+    if contact is None:
+        return contact_create(email=normalized, **data), True
+    contact_update(contact=contact, data=data)
+    return contact, False
+
+
+@transaction.atomic
+def contact_capture(
+    *,
+    email: str,
+    data: Mapping[str, Any] | None = None,
+    kind: str = "form_submit",
+    properties: Mapping[str, Any] | None = None,
+    source: str = "",
+    occurred_at: datetime | None = None,
+    external_id: str | None = None,
+) -> Touchpoint:
+    """A person told us who they are (a form, a registration): upsert the contact and
+    record the touchpoint that says so."""
+    contact, _ = contact_upsert(email=email, data=data)
+    return touchpoint_create(
+        contact=contact,
+        kind=kind,
+        properties=properties,
+        source=source,
+        occurred_at=occurred_at,
+        external_id=external_id,
+    )
+
+
+def contact_delete(*, contact: Contact) -> None:
+    contact_delete_many(contacts=[contact])
+
+
+def tag_get_or_create_many(*, names: Iterable[str]) -> list[Tag]:
+    """Tags by name, compared case-insensitively; the first spelling seen is kept."""
+    wanted = {}
+    for name in names:
+        clean = normalize_tag_name(name)
+        wanted.setdefault(clean.lower(), clean)
+    if not wanted:
+        return []
+    Tag.objects.bulk_create([Tag(name=name) for name in wanted.values()], ignore_conflicts=True)
+    return list(Tag.objects.annotate(key=Lower("name")).filter(key__in=list(wanted)))
+
+
+@transaction.atomic
+def contact_tags_add(*, contact: Contact, names: Iterable[str]) -> list[Tag]:
+    """Add tags; returns the ones the contact did not have before."""
+    tags = tag_get_or_create_many(names=names)
+    had = set(ContactTag.objects.filter(contact=contact, tag__in=tags).values_list("tag_id", flat=True))
+    added = [tag for tag in tags if tag.pk not in had]
+    ContactTag.objects.bulk_create(
+        [ContactTag(contact=contact, tag=tag) for tag in added], ignore_conflicts=True
+    )
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.TAGGING,
+                verb="tag.added",
+                contact_id=contact.pk,
+                obj=tag,
+                details={"tag": tag.name},
+            )
+            for tag in added
+        ]
+    )
+    return added
+
+
+@transaction.atomic
+def contact_tags_remove(*, contact: Contact, names: Iterable[str]) -> list[Tag]:
+    keys = [normalize_tag_name(name).lower() for name in names]
+    tags = list(Tag.objects.annotate(key=Lower("name")).filter(key__in=keys, contacts=contact))
+    ContactTag.objects.filter(contact=contact, tag__in=tags).delete()
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.TAGGING,
+                verb="tag.removed",
+                contact_id=contact.pk,
+                obj=tag,
+                details={"tag": tag.name},
+            )
+            for tag in tags
+        ]
+    )
+    return tags
+
+
+@transaction.atomic
+def contact_tags_set(*, contact: Contact, names: Iterable[str]) -> None:
+    names = list(names)
+    wanted = {normalize_tag_name(name).lower() for name in names}
+    current = {tag.name.lower(): tag.name for tag in contact.tags.all()}
+    contact_tags_remove(contact=contact, names=[name for key, name in current.items() if key not in wanted])
+    contact_tags_add(
+        contact=contact, names=[name for name in names if normalize_tag_name(name).lower() not in current]
+    )
+
+
+@transaction.atomic
+def contact_consent_set(
+    *,
+    contact: Contact,
+    channel: str,
+    status: str,
+    source: str = "",
+    evidence: Mapping[str, Any] | None = None,
+) -> ConsentChange | None:
+    """Give or withdraw consent on one channel, keeping the evidence. No change, no record."""
+    if channel not in ("email", "sms"):
+        raise ValueError(f"consent channel must be 'email' or 'sms', not {channel!r}")
+    if status not in (*ConsentStatus.values, ""):
+        raise ValueError(f"consent status must be 'subscribed', 'unsubscribed' or empty, not {status!r}")
+    field = f"consent_{channel}"
+    previous = getattr(contact, field)
+    if previous == status:
+        return None
+    setattr(contact, field, status)
+    contact.updated_at = timezone.now()
+    contact.save(update_fields=[field, "updated_at"])
+    actor = current_actor()
+    change = ConsentChange.objects.create(
+        contact=contact,
+        channel=channel,
+        status=status,
+        previous_status=previous,
+        actor_kind=actor.kind,
+        actor_name=actor.name,
+        source=source,
+        evidence=dict(evidence or {}),
+    )
+    action_record(
+        category=Category.CONSENT,
+        verb=f"consent.{status or 'cleared'}",
+        contact_id=contact.pk,
+        obj=change,
+        channel=channel,
+        details={"from": previous, "to": status, "source": source},
+    )
+    return change
+
+
+@transaction.atomic
+def account_create(*, name: str, **fields: Any) -> Account:
+    account = Account(name=name)
+    for field, value in fields.items():
+        if field not in ACCOUNT_FIELDS:
+            raise ValueError(f"unknown account field: {field}")
+        setattr(account, field, value)
+    account.full_clean()
+    account.save(force_insert=True)
+    action_record(category=Category.DATA_CAPTURE, verb="account.created", obj=account, details={"name": name})
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, data: Mapping[str, Any]) -> dict[str, list]:
+    changes = _apply(account, data, ACCOUNT_FIELDS)
+    if not changes:
+        return changes
+    if "domain" in changes:
+        account.validate_constraints()
+    account.updated_at = timezone.now()
+    account.save(update_fields=[*changes, "updated_at"])
+    action_record(
+        category=Category.FIELD_UPDATE, verb="account.updated", obj=account, details={"changes": changes}
+    )
+    return changes
+
+
+@transaction.atomic
+def account_delete(*, account: Account) -> None:
+    account_id, name = account.pk, account.name
+    account.delete()
+    action_record(
+        category=Category.DATA_HYGIENE,
+        verb="account.deleted",
+        details={"account_id": account_id, "name": name},
+    )
+
+
+@transaction.atomic
+def touchpoint_create(
+    *,
+    contact: Contact,
+    kind: str,
+    occurred_at: datetime | None = None,
+    channel: str = "",
+    source: str = "",
+    text: str = "",
+    properties: Mapping[str, Any] | None = None,
+    external_id: str | None = None,
+) -> Touchpoint:
+    kind_obj = TouchpointKind.objects.get(pk=kind)
+    touchpoint = Touchpoint(
+        contact=contact,
+        kind=kind_obj,
+        channel=channel or kind_obj.default_channel,
+        occurred_at=occurred_at or timezone.now(),
+        source=source,
+        text=text,
+        properties=dict(properties or {}),
+        external_id=external_id or None,
+    )
+    touchpoint.full_clean(exclude=["contact", "kind"])
+    touchpoint.save(force_insert=True)
+    action_record(
+        category=Category.DATA_CAPTURE,
+        verb="touchpoint.captured",
+        contact_id=contact.pk,
+        obj=touchpoint,
+        channel=touchpoint.channel,
+        details={"kind": kind},
+    )
+    return touchpoint
+
+
+@transaction.atomic
+def contact_delete_many(*, contacts: Iterable[Contact]) -> int:
+    """Delete contacts; one ledger INSERT for all of them."""
+    gone = [(contact.pk, contact.email) for contact in contacts]
+    Contact.objects.filter(pk__in=[pk for pk, _ in gone]).delete()
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.DATA_HYGIENE,
+                verb="contact.deleted",
+                contact_id=pk,
+                details={"email": email},
+            )
+            for pk, email in gone
+        ]
+    )
+    return len(gone)
+
+
+@transaction.atomic
+def touchpoint_delete_many(*, touchpoints: Iterable[Touchpoint]) -> int:
+    gone = [(tp.pk, tp.contact_id, tp.kind_id) for tp in touchpoints]
+    Touchpoint.objects.filter(pk__in=[pk for pk, _, _ in gone]).delete()
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.DATA_HYGIENE,
+                verb="touchpoint.deleted",
+                contact_id=contact_id,
+                details={"touchpoint_id": pk, "kind": kind},
+            )
+            for pk, contact_id, kind in gone
+        ]
+    )
+    return len(gone)

@@ -1,0 +1,26 @@
+from celery import shared_task
+
+
+@shared_task(acks_late=True, max_retries=5)
+def contact_capture_task(
+    *,
+    email: str,
+    data: dict | None = None,
+    kind: str = "form_submit",
+    properties: dict | None = None,
+    source: str = "",
+    external_id: str | None = None,
+) -> int:
+    """Capture a form submission in the background. With an external_id, a redelivered
+    message finds its touchpoint already stored and does nothing twice."""
+    from contacts.models import Touchpoint
+    from contacts.services import contact_capture
+
+    if external_id:
+        existing = Touchpoint.objects.filter(external_id=external_id).values_list("pk", flat=True).first()
+        if existing:
+            return existing
+    touchpoint = contact_capture(
+        email=email, data=data, kind=kind, properties=properties, source=source, external_id=external_id
+    )
+    return touchpoint.pk

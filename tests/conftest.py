@@ -1,0 +1,45 @@
+import pytest
+
+from ledger.context import Actor, acting_as
+from mops.roles import ADMIN, MARKETER, VIEWER
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def as_robot():
+    """Run the test body as software (an algorithmic actor)."""
+    with acting_as(Actor.for_task("tests.robot")) as actor:
+        yield actor
+
+
+@pytest.fixture
+def marketer(db):
+    return UserFactory(username="maya", role=MARKETER)
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="victor", role=VIEWER)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada", role=ADMIN, is_superuser=True)
+
+
+@pytest.fixture
+def as_marketer(marketer):
+    with acting_as(Actor.for_user(marketer)) as actor:
+        yield actor
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real `celery worker` process (not eager mode) against the configured broker."""
+    from tests.worker import WorkerProcess
+
+    worker = WorkerProcess(tmp_path / "worker.log").start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
