@@ -41,7 +41,7 @@ class ContactAdminForm(forms.ModelForm):
 
 class TimelineFormSet(BaseInlineFormSet):
     def get_queryset(self):
-        return super().get_queryset().order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
+        return super().get_queryset().select_related("kind").order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
 
 
 class TouchpointTimeline(admin.TabularInline):
@@ -49,12 +49,12 @@ class TouchpointTimeline(admin.TabularInline):
 
     model = Touchpoint
     formset = TimelineFormSet
-    fields = ["occurred_at", "kind", "channel", "source", "summary", "intent"]
+    template = "admin/contacts/timeline_inline.html"
+    fields = ["occurred_at", "kind", "channel", "source", "intent"]
     readonly_fields = fields
     extra = 0
     can_delete = False
-    show_change_link = True
-    verbose_name_plural = f"Timeline (newest {TIMELINE_LIMIT} touchpoints)"
+    verbose_name_plural = f"Timeline: the newest {TIMELINE_LIMIT} touchpoints"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -64,11 +64,6 @@ class TouchpointTimeline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.display(description="text / properties")
-    def summary(self, touchpoint):
-        text = touchpoint.text or ", ".join(f"{k}={v}" for k, v in list(touchpoint.properties.items())[:3])
-        return text[:120]
 
 
 class ConsentHistory(admin.TabularInline):

@@ -255,3 +255,10 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary(self) -> str:
+        """The text, or else the first few properties: what a person reads in a timeline."""
+        if self.text:
+            return self.text
+        return ", ".join(f"{key}: {value}" for key, value in list(self.properties.items())[:3])
