@@ -45,10 +45,15 @@ def planner_row_estimate(queryset) -> int:
 def bounded_count(queryset, *, timeout_ms: int = COUNT_TIMEOUT_MS) -> int | None:
     """COUNT(*) if it finishes within timeout_ms, else None."""
     try:
-        with transaction.atomic(using=queryset.db):
-            with connections[queryset.db].cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(timeout_ms)}ms"])
-            return queryset.count()
+        with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
+            # A transaction-local setting outlives a released savepoint, so inside an outer
+            # transaction it must be put back by hand; a failed count rolls it back itself.
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{int(timeout_ms)}ms"])
+            count = queryset.count()
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return count
     except OperationalError:
         logger.info("count of %s took over %s ms; showing an estimate", queryset.model.__name__, timeout_ms)
         return None

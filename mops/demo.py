@@ -10,6 +10,7 @@ loads in seconds. Runs are deterministic for a given seed.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Iterator
@@ -167,6 +168,11 @@ class _Names:
         self.companies = [company.company() for _ in range(2000)]
 
 
+@functools.cache
+def _names(seed: int) -> _Names:
+    return _Names(seed)
+
+
 def _slug(text: str) -> str:
     kept = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
     return "-".join(part for part in kept.split("-") if part)[:40] or "company"
@@ -201,7 +207,8 @@ def demo_accounts_create(*, count: int, rng: random.Random, names: _Names, owner
     """Returns (id, domain, country) per account."""
     ids = reserve_ids(table=Account._meta.db_table, count=count)
     now = timezone.now()
-    rows, result, seen = [], [], set()
+    rows, result = [], []
+    seen = set(Account.objects.exclude(domain="").values_list("domain", flat=True))
     for i, account_id in enumerate(ids):
         name = names.companies[i % len(names.companies)]
         if i >= len(names.companies):
@@ -262,11 +269,18 @@ class _DemoContact:
 
 
 def demo_contact_rows(
-    *, count: int, rng: random.Random, names: _Names, accounts: list[tuple], owners: list[int], now: datetime
+    *,
+    ids: list[int],
+    rng: random.Random,
+    names: _Names,
+    accounts: list[tuple],
+    owners: list[int],
+    now: datetime,
 ) -> Iterator[tuple[tuple, _DemoContact]]:
-    ids = reserve_ids(table=Contact._meta.db_table, count=count)
+    """Rows for COPY. The ids are reserved beforehand: no query may run on the connection
+    while a COPY streams these rows."""
     country_weights = [(code, spec[0]) for code, spec in COUNTRIES.items()]
-    for n, contact_id in enumerate(ids):
+    for contact_id in ids:
         account = rng.choice(accounts) if accounts and rng.random() < 0.75 else None
         country = account[2] if account and rng.random() < 0.8 else _weighted(rng, country_weights)
         _, _, cities, tz, phone_prefix = COUNTRIES[country]
@@ -274,7 +288,8 @@ def demo_contact_rows(
         first, last = rng.choice(firsts), rng.choice(lasts)
         domain = account[1] if account else rng.choice(FREE_MAIL)
         local = _slug(_ascii(f"{first}.{last}")).replace("-", ".")
-        email = f"{local}.{n}@{domain}" if not account else f"{local}{n}@{domain}"
+        # the id keeps addresses unique across repeated runs
+        email = f"{local}.{contact_id}@{domain}" if not account else f"{local}{contact_id}@{domain}"
         stage = _weighted(rng, STAGES)
         source = _weighted(rng, SOURCES)
         created_at = now - timedelta(days=rng.uniform(0, 400), seconds=rng.randint(0, 86399))
@@ -336,14 +351,15 @@ CONTACT_COLUMNS = [
 def demo_contacts_copy(*, count: int, seed: int = 42, accounts_per_contact: float = 0.12) -> int:
     """Only contacts (and their accounts), as fast as COPY goes: for benchmarks."""
     rng = random.Random(seed)
-    names = _Names(seed)
+    names = _names(seed)
     accounts = demo_accounts_create(
         count=max(1, int(count * accounts_per_contact)), rng=rng, names=names, owners=[]
     )
+    ids = reserve_ids(table=Contact._meta.db_table, count=count)
     rows = (
         row
         for row, _ in demo_contact_rows(
-            count=count, rng=rng, names=names, accounts=accounts, owners=[], now=timezone.now()
+            ids=ids, rng=rng, names=names, accounts=accounts, owners=[], now=timezone.now()
         )
     )
     return copy_rows(table=Contact._meta.db_table, columns=CONTACT_COLUMNS, rows=rows)
@@ -479,15 +495,16 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     summary.credentials = demo_users_ensure()
     users = dict(get_user_model().objects.values_list("username", "pk"))
     owners = [users["alice.sales"], users["bob.sales"]]
-    names = _Names(seed)
+    names = _names(seed)
     ledger = _Ledger(users)
 
     accounts = demo_accounts_create(count=max(3, contacts // 8), rng=rng, names=names, owners=owners)
     summary.accounts = len(accounts)
 
     demo_contacts, contact_rows = [], []
+    ids = reserve_ids(table=Contact._meta.db_table, count=contacts)
     for row, contact in demo_contact_rows(
-        count=contacts, rng=rng, names=names, accounts=accounts, owners=owners, now=now
+        ids=ids, rng=rng, names=names, accounts=accounts, owners=owners, now=now
     ):
         contact_rows.append(row)
         demo_contacts.append(contact)

@@ -24,7 +24,8 @@ def _environment() -> dict[str, str]:
     if not env.get("DATABASE_URL"):
         # This process holds the embedded server; the children only connect to it.
         env["DATABASE_URL"] = embedded.database_url(cleanup_mode="stop")
-        env.setdefault("SECRET_KEY", embedded.local_secret_key())
+        if not env.get("SECRET_KEY"):
+            env["SECRET_KEY"] = embedded.local_secret_key()
     env.setdefault("DJANGO_SETTINGS_MODULE", "mops.settings")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -8,5 +9,6 @@ admin.site.index_title = "Marketing operations"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("favicon.ico", RedirectView.as_view(url=static("mops/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
 ]

@@ -6,7 +6,7 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def as_robot():
+def as_robot(db):
     """Run the test body as software (an algorithmic actor)."""
     with acting_as(Actor.for_task("tests.robot")) as actor:
         yield actor

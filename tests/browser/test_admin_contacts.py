@@ -1,4 +1,5 @@
 from django.conf import settings
+from playwright.sync_api import expect
 
 from ledger.models import Action
 from tests.browser.conftest import ARTIFACTS, log_in
@@ -34,7 +35,7 @@ def test_a_marketer_logs_in_opens_a_contact_and_edits_it(page, marketer):
     page.click("input[name=_save]")
 
     # then it is saved, and the ledger says a person did it
-    assert page.locator(".messagelist .success").count() == 1
+    expect(page.locator(".messagelist .success")).to_have_count(1)
     contact.refresh_from_db()
     assert contact.job_title == "VP Marketing"
     action = Action.objects.get(verb="contact.updated", contact_id=contact.pk)

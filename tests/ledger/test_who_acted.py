@@ -10,31 +10,8 @@ from django.urls import reverse
 from contacts.models import Contact
 from contacts.tasks import contact_capture_task
 from ledger.models import Action
+from tests.admin_forms import admin_form_data
 from tests.factories import ContactFactory
-
-
-def admin_form_data(response) -> dict:
-    """The POST body the admin's change form would send as rendered, inlines included."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        forms.append(formset.management_form)
-        forms.extend(formset.forms)
-    for form in forms:
-        for name in form.fields:
-            value = form[name].value()
-            if value is None:
-                continue
-            key = form.add_prefix(name)
-            if isinstance(value, (list, tuple)):
-                data[key] = [str(item) for item in value]
-            elif isinstance(value, bool):
-                if value:
-                    data[key] = "on"
-            else:
-                data[key] = value
-    return data
 
 
 def test_a_person_editing_a_contact_in_the_admin_is_a_manual_action(client, marketer):

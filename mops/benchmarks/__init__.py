@@ -1,0 +1,68 @@
+"""Benchmarks for `python manage.py bench NAME`.
+
+Each benchmark measures the product and a baseline on the same data in the same run
+(a hand-written SQL query, a raw COPY), so the ratio holds on a noisy machine. Data a
+benchmark creates lives in a transaction that is rolled back: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+REGISTRY: dict[str, Benchmark] = {}
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    default_scale: int
+    run: Callable[[int], Iterator[dict]]
+    description: str
+
+
+def benchmark(name: str, *, default_scale: int, description: str):
+    def register(function: Callable[[int], Iterator[dict]]):
+        REGISTRY[name] = Benchmark(name, default_scale, function, description)
+        return function
+
+    return register
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def median_seconds(function: Callable[[], object], *, repeat: int = 7, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        function()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def result(
+    *, bench: str, n: int, seconds: float, baseline: str, baseline_seconds: float, per: str, **extra
+) -> dict:
+    return {
+        "bench": bench,
+        "n": n,
+        "seconds": round(seconds, 6),
+        "per_second": round(1 / seconds, 2) if seconds else None,
+        "per": per,
+        "baseline": baseline,
+        "baseline_seconds": round(baseline_seconds, 6),
+        "ratio": round(seconds / baseline_seconds, 2) if baseline_seconds else None,
+        "peak_rss_mb": peak_rss_mb(),
+        **extra,
+    }
+
+
+def load_all() -> None:
+    from mops.benchmarks import admin_contacts  # noqa: F401

@@ -1,0 +1,34 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from mops.benchmarks import REGISTRY, load_all
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark against its baseline; prints one JSON object per line. `bench list` lists them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="benchmark name, or 'list'")
+        parser.add_argument("--scale", type=int, help="data size (each benchmark has its default)")
+
+    def handle(self, *args, name, scale, **options):
+        load_all()
+        if name == "list":
+            for bench in REGISTRY.values():
+                self.stdout.write(
+                    f"{bench.name:<20} default scale {bench.default_scale:>10,}  {bench.description}"
+                )
+            return
+        if name not in REGISTRY:
+            raise CommandError(f"unknown benchmark {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        if scale is not None and scale < 1:
+            raise CommandError("--scale must be at least 1")
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError("the database has unapplied migrations; run `python manage.py migrate` first")
+        bench = REGISTRY[name]
+        for line in bench.run(scale or bench.default_scale):
+            self.stdout.write(json.dumps(line))
