@@ -9,6 +9,7 @@ from contacts import services
 from contacts.models import Account, ConsentChange, Contact, Tag, Touchpoint, TouchpointKind
 
 TIMELINE_LIMIT = 20
+SEARCH_ACCOUNTS_LISTED = 2000
 
 
 def _adopt(target, saved) -> None:
@@ -123,17 +124,21 @@ class ContactAdmin(admin.ModelAdmin):
         return contact.account.name if contact.account else ""
 
     def get_search_results(self, request, queryset, search_term):
-        # Every word must match the e-mail, a name or the company. The company is looked
-        # up through a subquery on accounts rather than a join, so that each branch of the
-        # OR can use its own trigram index.
+        # Every word must match the e-mail, a name or the company. PostgreSQL answers the
+        # OR fast only when each branch has its own index to combine (a BitmapOr);
+        # "account IN (subquery)" has none, so the matching accounts are looked up first
+        # and passed as a list, unless there are too many to list.
         condition = Q()
         for word in search_term.split():
-            accounts = Account.objects.filter(name__icontains=word).values("pk")
+            accounts = Account.objects.filter(name__icontains=word).values_list("pk", flat=True)
+            account_ids = list(accounts[: SEARCH_ACCOUNTS_LISTED + 1])
+            if len(account_ids) > SEARCH_ACCOUNTS_LISTED:
+                account_ids = accounts
             condition &= (
                 Q(email__icontains=word)
                 | Q(first_name__icontains=word)
                 | Q(last_name__icontains=word)
-                | Q(account__in=accounts)
+                | Q(account__in=account_ids)
             )
         return queryset.filter(condition), False
 
@@ -202,6 +207,19 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.tag_rename(tag=Tag.objects.get(pk=obj.pk), name=form.cleaned_data["name"])
+        else:
+            _adopt(obj, services.tag_get_or_create_many(names=[form.cleaned_data["name"]])[0])
+
+    def delete_model(self, request, obj):
+        services.tag_delete(tag=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tag in queryset:
+            services.tag_delete(tag=tag)
 
 
 @admin.register(TouchpointKind)

@@ -167,6 +167,38 @@ def tag_get_or_create_many(*, names: Iterable[str]) -> list[Tag]:
 
 
 @transaction.atomic
+def tag_rename(*, tag: Tag, name: str) -> Tag:
+    """Rename a tag everywhere it is used; one action, since one decision was made."""
+    new_name = normalize_tag_name(name)
+    old_name = tag.name
+    if new_name == old_name:
+        return tag
+    tag.name = new_name
+    tag.validate_constraints()
+    tag.save(update_fields=["name"])
+    action_record(
+        category=Category.TAGGING, verb="tag.renamed", obj=tag, details={"from": old_name, "to": new_name}
+    )
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag) -> None:
+    """Delete a tag: it is taken off every contact that had it, and each removal is recorded."""
+    contact_ids = list(ContactTag.objects.filter(tag=tag).values_list("contact_id", flat=True))
+    name = tag.name
+    tag.delete()
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.TAGGING, verb="tag.removed", contact_id=contact_id, details={"tag": name}
+            )
+            for contact_id in contact_ids
+        ]
+    )
+
+
+@transaction.atomic
 def contact_tags_add(*, contact: Contact, names: Iterable[str]) -> list[Tag]:
     """Add tags; returns the ones the contact did not have before."""
     tags = tag_get_or_create_many(names=names)

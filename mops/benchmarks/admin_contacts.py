@@ -32,7 +32,7 @@ CASES = [
         "search",
         {"q": "robotics"},
         "WHERE upper(c.email) LIKE %s OR upper(c.first_name) LIKE %s OR upper(c.last_name) LIKE %s "
-        "OR c.account_id IN (SELECT id FROM contacts_account WHERE upper(name) LIKE %s)",
+        "OR c.account_id = ANY(ARRAY(SELECT id FROM contacts_account WHERE upper(name) LIKE %s))",
         ["%ROBOTICS%"] * 4,
     ),
 ]

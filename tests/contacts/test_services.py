@@ -203,3 +203,39 @@ def test_deleting_contacts_records_one_action_each_in_one_insert(as_robot, djang
     assert deleted == 5
     assert not Contact.objects.exists()
     assert Action.objects.filter(verb="contact.deleted", category="data_hygiene").count() == 5
+
+
+def test_renaming_a_tag_is_one_tagging_action(as_marketer):
+    tag = Tag.objects.create(name="webnar")
+
+    services.tag_rename(tag=tag, name=" webinar ")
+
+    tag.refresh_from_db()
+    assert tag.name == "webinar"
+    action = Action.objects.get()
+    assert (action.verb, action.details, action.actor_kind) == (
+        "tag.renamed",
+        {"from": "webnar", "to": "webinar"},
+        "manual",
+    )
+
+
+def test_renaming_a_tag_onto_another_is_refused(as_marketer):
+    Tag.objects.create(name="vip")
+    tag = Tag.objects.create(name="v.i.p")
+
+    with pytest.raises(ValidationError):
+        services.tag_rename(tag=tag, name="VIP")
+    assert not Action.objects.exists()
+
+
+def test_deleting_a_tag_records_its_removal_from_each_contact(as_robot):
+    first, second = ContactFactory(), ContactFactory()
+    for contact in (first, second):
+        services.contact_tags_add(contact=contact, names=["trial"])
+
+    services.tag_delete(tag=Tag.objects.get(name="trial"))
+
+    assert not Tag.objects.exists()
+    removed = Action.objects.filter(verb="tag.removed")
+    assert sorted(removed.values_list("contact_id", flat=True)) == sorted([first.pk, second.pk])
