@@ -45,12 +45,15 @@ def run() -> int:
     honcho = subprocess.Popen(
         [sys.executable, "-m", "honcho", "-f", "Procfile", "start"], cwd=BASE_DIR, env=env
     )
+    interrupted = False
     while True:
         try:
-            return honcho.wait()
+            code = honcho.wait()
+            return 0 if interrupted else code
         except KeyboardInterrupt:
             # The terminal sent SIGINT to the whole group; honcho is stopping its
             # children. Wait for it, so the database stops last.
+            interrupted = True
             honcho.send_signal(signal.SIGINT)
 
 

@@ -71,6 +71,9 @@ def test_make_run_serves_the_admin_with_demo_data_and_stops_cleanly(tmp_path):
                 os.killpg(launcher.pid, signal.SIGKILL)
                 raise
 
-    # then everything stopped, the database last
+    # then everything stopped in order, the database last
+    output = log_path.read_text(errors="replace")
+    assert launcher.returncode == 0, output
+    assert "SIGKILL" not in output
     assert not answers(f"http://127.0.0.1:{port}/admin/login/")
     assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
