@@ -40,6 +40,19 @@ class ContactAdminForm(forms.ModelForm):
         return [name.strip() for name in self.cleaned_data["tag_names"].split(",") if name.strip()]
 
 
+class TagFilter(admin.SimpleListFilter):
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Tag.objects.order_by("name").values_list("pk", "name")[:200]]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(contacttag__tag_id=int(self.value()))
+        return queryset
+
+
 class TimelineFormSet(BaseInlineFormSet):
     def get_queryset(self):
         return super().get_queryset().select_related("kind").order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
@@ -92,11 +105,12 @@ class ContactAdmin(admin.ModelAdmin):
         "country",
         "lifecycle_stage",
         "score",
+        "tag_list",
         "consent_email",
         "updated_at",
     ]
     list_select_related = ["account"]
-    list_filter = ["lifecycle_stage", "consent_email", "consent_sms", "country"]
+    list_filter = ["lifecycle_stage", TagFilter, "consent_email", "consent_sms", "country"]
     search_fields = ["email", "first_name", "last_name"]
     search_help_text = "Search by e-mail, first or last name, or company name."
     autocomplete_fields = ["account", "owner"]
@@ -118,6 +132,13 @@ class ContactAdmin(admin.ModelAdmin):
     @admin.display(description="name", ordering="last_name")
     def full_name(self, contact):
         return f"{contact.first_name} {contact.last_name}".strip()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="tags")
+    def tag_list(self, contact):
+        return ", ".join(tag.name for tag in contact.tags.all())
 
     @admin.display(description="company", ordering="account__name")
     def company(self, contact):

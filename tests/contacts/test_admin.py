@@ -199,3 +199,23 @@ def test_the_ledger_can_be_read_but_never_edited(client, admin_user):
 
     assert client.get(reverse("admin:ledger_action_changelist")).status_code == 200
     assert client.get(reverse("admin:ledger_action_add")).status_code == 403
+
+
+def test_the_list_filters_by_tag_and_shows_tags_without_a_query_per_row(
+    client, marketer, as_robot, django_assert_max_num_queries
+):
+    from contacts.services import contact_tags_add
+
+    tagged = ContactFactory.create_batch(10)
+    for contact in tagged:
+        contact_tags_add(contact=contact, names=["vip", "trial"])
+    ContactFactory.create_batch(3)
+    client.force_login(marketer)
+    vip = tagged[0].tags.get(name="vip")
+
+    # a fixed number of queries, however many rows: tags come in one prefetch
+    with django_assert_max_num_queries(13):
+        response = changelist(client, tag=str(vip.pk))
+
+    assert sorted(shown_emails(response)) == sorted(contact.email for contact in tagged)
+    assert b"trial, vip" in response.content or b"vip, trial" in response.content
