@@ -150,6 +150,28 @@ def contact_capture(
     )
 
 
+@transaction.atomic
+def contact_save(
+    *,
+    contact: Contact | None,
+    data: Mapping[str, Any],
+    tags: Iterable[str] | None = None,
+    consent: Mapping[str, str] | None = None,
+    consent_source: str = "",
+) -> Contact:
+    """Create (contact=None) or change a contact with its tags and consent, as one change:
+    what the API and the back-office forms submit."""
+    if contact is None:
+        contact = contact_create(**data)
+    else:
+        contact_update(contact=contact, data=data)
+    if tags is not None:
+        contact_tags_set(contact=contact, names=tags)
+    for channel, status in (consent or {}).items():
+        contact_consent_set(contact=contact, channel=channel, status=status, source=consent_source)
+    return contact
+
+
 def contact_delete(*, contact: Contact) -> None:
     contact_delete_many(contacts=[contact])
 
@@ -406,3 +428,14 @@ def touchpoint_delete_many(*, touchpoints: Iterable[Touchpoint]) -> int:
         ]
     )
     return len(gone)
+
+
+def touchpoints_announce(*, touchpoint_ids: list[int]) -> int:
+    """Tell the apps that react to touchpoints which ones are new. Ids of touchpoints
+    deleted in the meantime are dropped; returns how many were announced."""
+    from contacts.signals import touchpoints_captured
+
+    existing = sorted(Touchpoint.objects.filter(pk__in=touchpoint_ids).values_list("pk", flat=True))
+    if existing:
+        touchpoints_captured.send(sender=Touchpoint, touchpoint_ids=existing)
+    return len(existing)

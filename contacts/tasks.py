@@ -24,3 +24,12 @@ def contact_capture_task(
         email=email, data=data, kind=kind, properties=properties, source=source, external_id=external_id
     )
     return touchpoint.pk
+
+
+@shared_task(acks_late=True, max_retries=5)
+def touchpoints_captured_task(*, touchpoint_ids: list[int]) -> int:
+    """New touchpoints are announced to whoever reacts to them (intents, segments,
+    campaigns connect to contacts.signals.touchpoints_captured)."""
+    from contacts.services import touchpoints_announce
+
+    return touchpoints_announce(touchpoint_ids=touchpoint_ids)

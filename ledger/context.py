@@ -89,6 +89,16 @@ def current_actor_or_none() -> Actor | None:
     return _current.get()
 
 
+def set_actor(actor: Actor) -> None:
+    """Set the actor for the rest of the current context, without a scope to end it.
+
+    Only for code that runs inside a context which is discarded afterwards: a web request
+    (ActorMiddleware runs each one in a copy of the context), where API authentication
+    learns the actor only once the view has started.
+    """
+    _current.set(actor)
+
+
 @contextmanager
 def acting_as(actor: Actor) -> Iterator[Actor]:
     token = _current.set(actor)

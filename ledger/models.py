@@ -67,3 +67,46 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_actor_kind_display()} {self.verb} by {self.actor_name}"
+
+
+class Integration(models.Model):
+    """A system that works on marketing data through the API: what it does is algorithmic."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A key an integration authenticates with. Only a hash is stored: the key itself is
+    shown once, when it is created."""
+
+    READ, WRITE = "read", "write"
+    SCOPES = (READ, WRITE)
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="api_keys")
+    prefix = models.CharField(max_length=16, help_text="the start of the key, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list, help_text='["read"], ["write"] or both')
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.CharField(max_length=200, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "+".join(self.scopes)
+        return f"{self.prefix}… ({self.integration}, {state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "MOps back-office"
 admin.site.site_title = "MOps back-office"
@@ -11,4 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("favicon.ico", RedirectView.as_view(url=static("mops/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("contacts.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

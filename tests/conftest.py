@@ -43,3 +43,14 @@ def celery_worker_process(transactional_db, tmp_path):
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the test's own process when sent (the worker tests use a real worker)."""
+    from mops.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous

@@ -34,10 +34,8 @@ def test_a_person_editing_a_contact_in_the_admin_is_a_manual_action(client, mark
     assert action.details["changes"] == {"job_title": ["Analyst", "Head of Growth"]}
 
 
-def test_a_service_inside_a_celery_task_is_an_algorithmic_action(db, settings):
+def test_a_service_inside_a_celery_task_is_an_algorithmic_action(db, celery_eager):
     # given the task runs through Celery's own call path (the worker test runs it in a real worker)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-
     # when
     contact_capture_task.apply(kwargs={"email": "Robo@Example.com", "data": {"first_name": "Rob"}}).get()
 

@@ -1,0 +1,223 @@
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from common.api.errors import error_response, flatten
+from contacts import services
+from contacts.api.serializers import (
+    AccountInput,
+    AccountOutput,
+    AccountPatchInput,
+    ContactInput,
+    ContactOutput,
+    ContactPatchInput,
+    IngestOutput,
+    TouchpointInput,
+    TouchpointOutput,
+)
+from contacts.filters import AccountFilter, ContactFilter, TouchpointFilter
+from contacts.ingest import TouchpointIn, touchpoints_ingest
+from contacts.models import Account, Contact, Tag, Touchpoint, TouchpointKind
+from contacts.normalize import normalize_email
+
+MAX_BATCH = 1000
+CONSENT_FIELDS = ("consent_email", "consent_sms")
+
+
+def _split_contact_input(data: dict) -> tuple[dict, list[str] | None, dict[str, str]]:
+    tags = data.pop("tags", None)
+    consent = {field.removeprefix("consent_"): data.pop(field) for field in CONSENT_FIELDS if field in data}
+    return data, tags, consent
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    """Contacts. Writes go through the same services as the back-office, so the ledger
+    records them; with an API key they are the integration's algorithmic actions."""
+
+    queryset = (
+        Contact.objects.select_related("account", "owner")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
+        .order_by("-id")
+    )
+    serializer_class = ContactOutput
+    filterset_class = ContactFilter
+
+    def _save(self, request, *, contact: Contact | None, partial: bool, status_code: int) -> Response:
+        input_class = ContactPatchInput if partial else ContactInput
+        serializer = input_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data, tags, consent = _split_contact_input(dict(serializer.validated_data))
+        with transaction.atomic():
+            contact = services.contact_save(
+                contact=contact, data=data, tags=tags, consent=consent, consent_source="API"
+            )
+        return Response(ContactOutput(self.get_queryset().get(pk=contact.pk)).data, status=status_code)
+
+    @extend_schema(request=ContactInput, responses={201: ContactOutput})
+    def create(self, request, *args, **kwargs):
+        return self._save(request, contact=None, partial=False, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContactInput, responses=ContactOutput)
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.get("partial", False)
+        return self._save(request, contact=self.get_object(), partial=partial, status_code=status.HTTP_200_OK)
+
+    @extend_schema(request=ContactPatchInput, responses=ContactOutput)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.contact_delete(contact=instance)
+
+    @extend_schema(request=ContactInput, responses={200: ContactOutput, 201: ContactOutput})
+    @action(detail=False, methods=["post"])
+    def upsert(self, request):
+        """Create the contact, or update the one with this e-mail (compared after
+        normalisation). Fields left out or empty keep their stored value."""
+        serializer = ContactPatchInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data, tags, consent = _split_contact_input(dict(serializer.validated_data))
+        if not data.get("email"):
+            raise serializers.ValidationError({"email": ["This field is required."]})
+        with transaction.atomic():
+            email = normalize_email(data.pop("email"))
+            existing = Contact.objects.select_for_update().filter(email=email).first()
+            kept = {field: value for field, value in data.items() if value not in ("", None)}
+            contact = services.contact_save(
+                contact=existing,
+                data=kept if existing else {"email": email, **kept},
+                tags=tags,
+                consent=consent,
+                consent_source="API",
+            )
+        code = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
+        return Response(ContactOutput(self.get_queryset().get(pk=contact.pk)).data, status=code)
+
+
+class AccountViewSet(viewsets.ModelViewSet):
+    queryset = Account.objects.select_related("owner").order_by("-id")
+    serializer_class = AccountOutput
+    filterset_class = AccountFilter
+
+    @extend_schema(request=AccountInput, responses={201: AccountOutput})
+    def create(self, request, *args, **kwargs):
+        serializer = AccountInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.account_create(**serializer.validated_data)
+        return Response(AccountOutput(account).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AccountInput, responses=AccountOutput)
+    def update(self, request, *args, **kwargs):
+        serializer = (AccountPatchInput if kwargs.get("partial") else AccountInput)(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = self.get_object()
+        services.account_update(account=account, data=serializer.validated_data)
+        return Response(AccountOutput(account).data)
+
+    @extend_schema(request=AccountPatchInput, responses=AccountOutput)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.account_delete(account=instance)
+
+
+class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Touchpoints: read them, or send one object or a list of up to 1000.
+
+    The whole request is validated before anything is written; with `?partial=1` the valid
+    items are stored and each item gets its own result.
+    """
+
+    queryset = Touchpoint.objects.select_related("contact").order_by("-id")
+    serializer_class = TouchpointOutput
+    filterset_class = TouchpointFilter
+
+    @extend_schema(
+        request=TouchpointInput(many=True),
+        responses={201: IngestOutput, 200: IngestOutput},
+        parameters=[
+            OpenApiParameter("partial", bool, description="store the valid items, report the others")
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        body = request.data
+        single = isinstance(body, dict)
+        raw_items = [body] if single else body
+        if not isinstance(raw_items, list):
+            return error_response([{"path": "", "message": "expected a touchpoint object or a list of them"}])
+        if len(raw_items) > MAX_BATCH:
+            return error_response([{"path": "", "message": f"at most {MAX_BATCH} touchpoints per request"}])
+        partial = request.query_params.get("partial") in ("1", "true", "yes")
+        kinds = dict(TouchpointKind.objects.filter(is_active=True).values_list("key", "default_channel"))
+        valid, rejected = [], {}
+        for index, raw in enumerate(raw_items):
+            prefix = "" if single else f"[{index}]"
+            item, errors = _touchpoint_item(raw, kinds)
+            if errors:
+                rejected[index] = [
+                    {
+                        "path": f"{prefix}.{e['path']}" if prefix and e["path"] else (prefix or e["path"]),
+                        "message": e["message"],
+                    }
+                    for e in errors
+                ]
+            else:
+                valid.append((index, item))
+        if rejected and not partial:
+            return error_response([error for errors in rejected.values() for error in errors])
+        results = touchpoints_ingest(items=[item for _, item in valid])
+        by_index = {index: result for (index, _), result in zip(valid, results, strict=True)}
+        out = []
+        for index in range(len(raw_items)):
+            if index in rejected:
+                out.append({"index": index, "status": "rejected", "errors": rejected[index]})
+            else:
+                result = by_index[index]
+                out.append(
+                    {"index": index, "status": result.status, "id": result.id, "contact": result.contact_id}
+                )
+        counts = {
+            key: sum(1 for r in out if r["status"] == key) for key in ("created", "duplicate", "rejected")
+        }
+        code = status.HTTP_201_CREATED if counts["created"] else status.HTTP_200_OK
+        return Response({**counts, "results": out}, status=code)
+
+
+def _touchpoint_item(raw, kinds: dict[str, str]) -> tuple[TouchpointIn | None, list[dict]]:
+    if not isinstance(raw, dict):
+        return None, [{"path": "", "message": "expected a JSON object"}]
+    serializer = TouchpointInput(data=raw)
+    if not serializer.is_valid():
+        return None, flatten(serializer.errors)
+    data = serializer.validated_data
+    errors = []
+    if data["kind"] not in kinds:
+        known = ", ".join(sorted(kinds))
+        errors.append({"path": "kind", "message": f"unknown kind {data['kind']!r}; known kinds: {known}"})
+    try:
+        email = normalize_email(data["email"])
+    except Exception as error:
+        errors.append({"path": "email", "message": " ".join(getattr(error, "messages", [str(error)]))})
+    channel = data.get("channel") or kinds.get(data["kind"], "")
+    if channel and channel not in dict(Touchpoint._meta.get_field("channel").choices):
+        errors.append({"path": "channel", "message": f"unknown channel {channel!r}"})
+    if errors:
+        return None, errors
+    return (
+        TouchpointIn(
+            email=email,
+            kind=data["kind"],
+            channel=channel,
+            occurred_at=data.get("occurred_at") or timezone.now(),
+            source=data.get("source", ""),
+            text=data.get("text", ""),
+            properties=data.get("properties", {}),
+            external_id=data.get("external_id") or None,
+        ),
+        [],
+    )
