@@ -1,5 +1,6 @@
 import django_filters
 
+from common.api.filters import IsoDateTimeFilter
 from contacts.models import Account, Contact, LifecycleStage, Touchpoint
 
 
@@ -9,7 +10,7 @@ class ContactFilter(django_filters.FilterSet):
     lifecycle_stage = django_filters.ChoiceFilter(choices=LifecycleStage.choices)
     tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", distinct=True)
     account = django_filters.NumberFilter(field_name="account_id")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Contact
@@ -32,8 +33,8 @@ class TouchpointFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(field_name="contact__email", lookup_expr="iexact")
     kind = django_filters.CharFilter(field_name="kind_id")
     channel = django_filters.CharFilter(field_name="channel")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Touchpoint

@@ -45,8 +45,8 @@ class ContactPatchInput(ContactInput):
 
 
 class ContactOutput(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    account_name = serializers.CharField(source="account.name", read_only=True, default=None)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    account_name = serializers.CharField(source="account.name", read_only=True, default=None, allow_null=True)
     tags = serializers.SerializerMethodField()
     country = serializers.CharField(read_only=True)
 
@@ -83,7 +83,7 @@ class AccountPatchInput(AccountInput):
 
 
 class AccountOutput(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     country = serializers.CharField(read_only=True)
 
     class Meta:

@@ -27,3 +27,9 @@ def reader(db):
 @pytest.fixture
 def revoked(db):
     return _client_with(["read", "write"], revoked=True)
+
+
+@pytest.fixture
+def writer_key(db):
+    _, raw_key = api_key_create(integration_name="Fuzzer", scopes=["read", "write"])
+    return raw_key

@@ -124,6 +124,8 @@ def test_list_filters_by_tag_and_update_time(writer, as_robot):
     by_tag = writer.get("/api/v1/contacts/", {"tag": "vip"}).json()["results"]
     assert [c["id"] for c in by_tag] == [tagged.pk]
     assert writer.get("/api/v1/contacts/", {"updated_since": "2999-01-01T00:00:00Z"}).json()["results"] == []
+    odd_offset = writer.get("/api/v1/contacts/", {"updated_since": "0327-09-07T16:04:34+19:58"})
+    assert odd_offset.status_code == 200
     bad = writer.get("/api/v1/contacts/", {"updated_since": "yesterday"})
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["path"] == "updated_since"
