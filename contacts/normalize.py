@@ -3,6 +3,7 @@ so the same input is cleaned the same way whichever door it came through."""
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 import phonenumbers
@@ -13,7 +14,13 @@ from email_validator import EmailNotValidError, validate_email
 def normalize_email(value: str) -> str:
     """Trimmed, syntax-checked and lower-cased (the whole address, so that
     Jane@Acme.com and jane@acme.com are one contact)."""
-    raw = (value or "").strip()
+    return _normalize_email((value or "").strip())
+
+
+# The same people come back again and again (every touchpoint names its contact), and a
+# full syntax check costs more than storing the touchpoint: remember the good answers.
+@functools.lru_cache(maxsize=100_000)
+def _normalize_email(raw: str) -> str:
     if not raw:
         raise ValidationError("an e-mail address is required", code="required")
     try:

@@ -9,25 +9,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+
+from common.db import database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def database_url_of_current_connection() -> str:
-    db = connection.settings_dict
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if user else ""
-    name = quote(db["NAME"], safe="")
-    if db.get("HOST"):
-        port = f":{db['PORT']}" if db.get("PORT") else ""
-        return f"postgresql://{credentials}{db['HOST']}{port}/{name}"
-    socket_dir = db.get("OPTIONS", {}).get("host", "")
-    return f"postgresql://{credentials}/{name}?host={quote(socket_dir, safe='/')}"
 
 
 class WorkerProcess:
@@ -38,7 +25,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         env = {
             **os.environ,
-            "DATABASE_URL": database_url_of_current_connection(),
+            "DATABASE_URL": database_url(),
             "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         }
         command = [

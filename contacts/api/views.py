@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -153,11 +154,11 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if len(raw_items) > MAX_BATCH:
             return error_response([{"path": "", "message": f"at most {MAX_BATCH} touchpoints per request"}])
         partial = request.query_params.get("partial") in ("1", "true", "yes")
-        kinds = dict(TouchpointKind.objects.filter(is_active=True).values_list("key", "default_channel"))
+        checker = _TouchpointChecker()
         valid, rejected = [], {}
         for index, raw in enumerate(raw_items):
             prefix = "" if single else f"[{index}]"
-            item, errors = _touchpoint_item(raw, kinds)
+            item, errors = checker.check(raw)
             if errors:
                 rejected[index] = [
                     {
@@ -188,28 +189,49 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response({**counts, "results": out}, status=code)
 
 
-def _touchpoint_item(raw, kinds: dict[str, str]) -> tuple[TouchpointIn | None, list[dict]]:
-    if not isinstance(raw, dict):
-        return None, [{"path": "", "message": "expected a JSON object"}]
-    serializer = TouchpointInput(data=raw)
-    if not serializer.is_valid():
-        return None, flatten(serializer.errors)
-    data = serializer.validated_data
-    errors = []
-    if data["kind"] not in kinds:
-        known = ", ".join(sorted(kinds))
-        errors.append({"path": "kind", "message": f"unknown kind {data['kind']!r}; known kinds: {known}"})
-    try:
-        email = normalize_email(data["email"])
-    except Exception as error:
-        errors.append({"path": "email", "message": " ".join(getattr(error, "messages", [str(error)]))})
-    channel = data.get("channel") or kinds.get(data["kind"], "")
-    if channel and channel not in dict(Touchpoint._meta.get_field("channel").choices):
-        errors.append({"path": "channel", "message": f"unknown channel {channel!r}"})
-    if errors:
-        return None, errors
-    return (
-        TouchpointIn(
+class _TouchpointChecker:
+    """Validates the items of one request. One serializer serves all items (building one
+    per item costs more than storing the item), and each e-mail is normalised once."""
+
+    def __init__(self):
+        self.serializer = TouchpointInput()
+        self.kinds = dict(TouchpointKind.objects.filter(is_active=True).values_list("key", "default_channel"))
+        self.channels = set(dict(Touchpoint._meta.get_field("channel").choices))
+        self.emails: dict[str, str | Exception] = {}
+
+    def email(self, raw: str) -> str:
+        if raw not in self.emails:
+            try:
+                self.emails[raw] = normalize_email(raw)
+            except DjangoValidationError as error:
+                self.emails[raw] = error
+        found = self.emails[raw]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def check(self, raw) -> tuple[TouchpointIn | None, list[dict]]:
+        if not isinstance(raw, dict):
+            return None, [{"path": "", "message": "expected a JSON object"}]
+        try:
+            data = self.serializer.run_validation(raw)
+        except serializers.ValidationError as error:
+            return None, flatten(error.detail)
+        errors = []
+        if data["kind"] not in self.kinds:
+            known = ", ".join(sorted(self.kinds))
+            errors.append({"path": "kind", "message": f"unknown kind {data['kind']!r}; known kinds: {known}"})
+        email = ""
+        try:
+            email = self.email(data["email"])
+        except DjangoValidationError as error:
+            errors.append({"path": "email", "message": " ".join(error.messages)})
+        channel = data.get("channel") or self.kinds.get(data["kind"], "")
+        if channel and channel not in self.channels:
+            errors.append({"path": "channel", "message": f"unknown channel {channel!r}"})
+        if errors:
+            return None, errors
+        item = TouchpointIn(
             email=email,
             kind=data["kind"],
             channel=channel,
@@ -218,6 +240,5 @@ def _touchpoint_item(raw, kinds: dict[str, str]) -> tuple[TouchpointIn | None, l
             text=data.get("text", ""),
             properties=data.get("properties", {}),
             external_id=data.get("external_id") or None,
-        ),
-        [],
-    )
+        )
+        return item, []
