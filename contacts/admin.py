@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from common.admin_paging import EstimatedCountPaginator
 from contacts import services
+from contacts.exports import contacts_csv, csv_response, touchpoints_csv
 from contacts.models import Account, ConsentChange, Contact, Tag, Touchpoint, TouchpointKind
 
 TIMELINE_LIMIT = 20
@@ -163,6 +164,12 @@ class ContactAdmin(admin.ModelAdmin):
             )
         return queryset.filter(condition), False
 
+    actions = ["export_csv"]
+
+    @admin.action(description="Export the selected contacts as CSV")
+    def export_csv(self, request, queryset):
+        return csv_response(contacts_csv(queryset), "contacts.csv")
+
     def save_model(self, request, obj, form, change):
         fields = {
             name: form.cleaned_data[name] for name in form.changed_data if name in services.CONTACT_FIELDS
@@ -280,6 +287,12 @@ class TouchpointAdmin(admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = ["created_at", "intent", "intent_confidence"]
+
+    actions = ["export_csv"]
+
+    @admin.action(description="Export the selected touchpoints as CSV")
+    def export_csv(self, request, queryset):
+        return csv_response(touchpoints_csv(queryset), "touchpoints.csv")
 
     @admin.display(description="contact", ordering="contact__email")
     def contact_link(self, touchpoint):

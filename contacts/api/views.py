@@ -5,9 +5,11 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from common.api.errors import error_response, flatten
+from common.api.renderers import CSVRenderer
 from contacts import services
 from contacts.api.serializers import (
     AccountInput,
@@ -20,6 +22,7 @@ from contacts.api.serializers import (
     TouchpointInput,
     TouchpointOutput,
 )
+from contacts.exports import contacts_csv, csv_response, touchpoints_csv
 from contacts.filters import AccountFilter, ContactFilter, TouchpointFilter
 from contacts.ingest import TouchpointIn, touchpoints_ingest
 from contacts.models import Account, Contact, Tag, Touchpoint, TouchpointKind
@@ -97,6 +100,13 @@ class ContactViewSet(viewsets.ModelViewSet):
             )
         code = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
         return Response(ContactOutput(self.get_queryset().get(pk=contact.pk)).data, status=code)
+
+    @extend_schema(responses={(200, "text/csv"): str}, filters=True)
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
+    def export(self, request):
+        """The filtered contacts as CSV, streamed, in the columns import_contacts reads."""
+        queryset = self.filter_queryset(Contact.objects.all())
+        return csv_response(contacts_csv(queryset), "contacts.csv")
 
 
 class AccountViewSet(viewsets.ModelViewSet):
@@ -187,6 +197,13 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         }
         code = status.HTTP_201_CREATED if counts["created"] else status.HTTP_200_OK
         return Response({**counts, "results": out}, status=code)
+
+    @extend_schema(responses={(200, "text/csv"): str}, filters=True)
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
+    def export(self, request):
+        """The filtered touchpoints as CSV, streamed, in the columns import_touchpoints reads."""
+        queryset = self.filter_queryset(Touchpoint.objects.all())
+        return csv_response(touchpoints_csv(queryset), "touchpoints.csv")
 
 
 class _TouchpointChecker:
