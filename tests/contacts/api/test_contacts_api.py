@@ -160,3 +160,29 @@ def test_malformed_bodies_are_400s_in_the_error_format(writer, body, content_typ
 
     assert 400 <= response.status_code < 500
     assert response.json()["errors"]
+
+
+def test_a_body_over_the_limit_is_a_400_in_the_error_format(writer, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = b'{"email": "a@b.co", "city": "' + b"x" * 2000 + b'"}'
+
+    response = writer.generic("POST", "/api/v1/contacts/", body, content_type="application/json")
+
+    assert response.status_code in (400, 413)
+    assert "too large" in response.json()["errors"][0]["message"]
+
+
+def test_each_key_has_its_own_rate(writer, reader, monkeypatch):
+    from django.core.cache import cache
+
+    from common.api.throttling import PerKeyThrottle
+
+    cache.clear()
+    monkeypatch.setattr(PerKeyThrottle, "THROTTLE_RATES", {"per_key": "3/min"})
+
+    codes = [writer.get("/api/v1/contacts/").status_code for _ in range(4)]
+
+    assert codes == [200, 200, 200, 429]
+    assert reader.get("/api/v1/contacts/").status_code == 200
+    assert writer.get("/api/v1/contacts/").json()["errors"][0]["message"].startswith("Request was throttled")
+    cache.clear()
