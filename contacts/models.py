@@ -262,3 +262,36 @@ class Touchpoint(models.Model):
         if self.text:
             return self.text
         return ", ".join(f"{key}: {value}" for key, value in list(self.properties.items())[:3])
+
+
+class ImportJob(models.Model):
+    """One run of an import command: which file, who ran it, how it ended and what came
+    of it. Written outside the import's transaction, so a failed run is remembered too."""
+
+    class Kind(models.TextChoices):
+        CONTACTS = "contacts", "Contacts"
+        TOUCHPOINTS = "touchpoints", "Touchpoints"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file_name = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict, blank=True, help_text="e.g. created, updated, rejected")
+    error = models.TextField(blank=True)
+    actor_kind = models.CharField(max_length=12)
+    actor_name = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import of {self.file_name} ({self.status})"

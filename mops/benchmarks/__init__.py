@@ -48,13 +48,23 @@ def median_seconds(function: Callable[[], object], *, repeat: int = 7, warmup: i
 
 
 def result(
-    *, bench: str, n: int, seconds: float, baseline: str, baseline_seconds: float, per: str, **extra
+    *,
+    bench: str,
+    n: int,
+    seconds: float,
+    baseline: str,
+    baseline_seconds: float,
+    per: str,
+    items: int = 1,
+    **extra,
 ) -> dict:
+    """items: how many of `per` one measured run handled (a page: 1; an import: its rows),
+    so that per_second is a throughput."""
     return {
         "bench": bench,
         "n": n,
         "seconds": round(seconds, 6),
-        "per_second": round(1 / seconds, 2) if seconds else None,
+        "per_second": round(items / seconds, 2) if seconds else None,
         "per": per,
         "baseline": baseline,
         "baseline_seconds": round(baseline_seconds, 6),
@@ -65,4 +75,4 @@ def result(
 
 
 def load_all() -> None:
-    from mops.benchmarks import admin_contacts  # noqa: F401
+    from mops.benchmarks import admin_contacts, import_contacts, import_touchpoints, ingest_api  # noqa: F401
