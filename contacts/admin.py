@@ -5,7 +5,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
 from common.admin_paging import EstimatedCountPaginator
-from contacts import services
+from contacts import admin_imports, services  # noqa: F401 - admin_imports registers the import pages
 from contacts.exports import contacts_csv, csv_response, touchpoints_csv
 from contacts.models import Account, ConsentChange, Contact, Tag, Touchpoint, TouchpointKind
 

@@ -273,6 +273,8 @@ class ImportJob(models.Model):
         TOUCHPOINTS = "touchpoints", "Touchpoints"
 
     class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded, columns to map"
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
@@ -289,9 +291,22 @@ class ImportJob(models.Model):
     )
     started_at = models.DateTimeField(default=now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # From the browser: the uploaded file, how its columns map to fields, and how far the
+    # worker has read it (written from outside the import's transaction, so it shows).
+    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    mapping = models.JSONField(default=dict, blank=True, help_text="file column -> field; '' leaves it out")
+    rejects = models.FileField(upload_to="imports/rejects/%Y/%m/", blank=True)
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.kind} import of {self.file_name} ({self.status})"
+
+    @property
+    def percent_done(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.bytes_done / self.bytes_total)) if self.bytes_total else 0

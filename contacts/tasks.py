@@ -33,3 +33,12 @@ def touchpoints_captured_task(*, touchpoint_ids: list[int]) -> int:
     from contacts.services import touchpoints_announce
 
     return touchpoints_announce(touchpoint_ids=touchpoint_ids)
+
+
+@shared_task(acks_late=True, max_retries=0)
+def import_job_run_task(*, job_id: int) -> None:
+    """An import a person started in the browser. Its effects are that person's manual
+    work (the service says so), even though a worker carries it out."""
+    from contacts.imports.browser import import_job_run
+
+    import_job_run(job_id=job_id)

@@ -19,7 +19,7 @@ Three phases, each with memory that does not grow with the file:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,11 +241,21 @@ def _tags(value: Any) -> list[str]:
 
 
 def contacts_import(
-    *, path: Path | str, rejects_path: Path | str | None = None, dry_run: bool = False, progress: bool = False
+    *,
+    path: Path | str,
+    rejects_path: Path | str | None = None,
+    dry_run: bool = False,
+    progress: bool = False,
+    mapping: dict[str, str] | None = None,
+    job: ImportJob | None = None,
+    on_bytes: Callable[[int], object] | None = None,
 ) -> ContactImportResult:
     """Import a CSV or JSON Lines file of contacts. Raises ImportFileError, with nothing
     written, when the file as a whole cannot be read."""
     with open_source(path) as source:
+        if mapping:
+            source.rename(mapping)
+        source.progress_hook = on_bytes
         if source.format == "csv" and "email" not in {column.lower() for column in source.columns}:
             raise ImportFileError(
                 "the header has no 'email' column (it has: "
@@ -257,6 +267,7 @@ def contacts_import(
             source=source,
             rejects=rejects,
             dry_run=dry_run,
+            job=job,
             work=lambda job: _import(source=source, rejects=rejects, job=job, progress=progress),
         )
     return ContactImportResult(job=job, **counts)

@@ -49,11 +49,13 @@ def import_run(
     rejects: RejectsFile,
     dry_run: bool,
     work: Callable[[ImportJob | None], dict[str, int]],
+    job: ImportJob | None = None,
 ) -> tuple[dict[str, int], ImportJob | None]:
     """Run work(job) in one transaction: a file that fails half-way (a Latin-1 byte on
     line 900,000) leaves nothing behind. A dry run does everything, then rolls back,
     so its counts are the real ones. The job row lives outside that transaction."""
-    job = None if dry_run else import_job_start(kind=kind, file_name=source.path.name)
+    if job is None and not dry_run:
+        job = import_job_start(kind=kind, file_name=source.path.name)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:

@@ -48,10 +48,21 @@ class SourceFile:
         self._on_bytes: Callable[[int], object] | None = None
         self._delimiter = ","
         self._header_line = 0
+        self._file_columns: list[str] = []
+        # Told the bytes of each line read, besides on_bytes: a job's progress on a page.
+        self.progress_hook: Callable[[int], object] | None = None
 
     @property
     def reject_columns(self) -> list[str]:
-        return self.columns if self.format == "csv" else ["record"]
+        if self.format != "csv":
+            return ["record"]
+        return self._file_columns or self.columns
+
+    def rename(self, mapping: dict[str, str]) -> None:
+        """Read the columns under other names, as a person mapped them in the browser; a
+        column mapped to "" is left out. The rejects file keeps the file's own header."""
+        self._file_columns = list(self.columns)
+        self.columns = [mapping.get(column, column) for column in self.columns]
 
     def records(self, *, on_bytes: Callable[[int], object] | None = None) -> Iterator[Record]:
         """on_bytes is told how many bytes each physical line had: a progress bar's feed."""
@@ -83,6 +94,8 @@ class SourceFile:
                 ) from None
             if self._on_bytes is not None:
                 self._on_bytes(len(raw))
+            if self.progress_hook is not None:
+                self.progress_hook(len(raw))
             yield number, text
 
     def _open_csv(self) -> None:

@@ -15,7 +15,7 @@ touchpoint of the same contact. That is what makes a second run of a file change
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,11 +140,21 @@ def _raw_text(value: Any) -> str:
 
 
 def touchpoints_import(
-    *, path: Path | str, rejects_path: Path | str | None = None, dry_run: bool = False, progress: bool = False
+    *,
+    path: Path | str,
+    rejects_path: Path | str | None = None,
+    dry_run: bool = False,
+    progress: bool = False,
+    mapping: dict[str, str] | None = None,
+    job: ImportJob | None = None,
+    on_bytes: Callable[[int], object] | None = None,
 ) -> TouchpointImportResult:
     """Import a CSV or JSON Lines file of touchpoints. Raises ImportFileError, with
     nothing written, when the file as a whole cannot be read."""
     with open_source(path) as source:
+        if mapping:
+            source.rename(mapping)
+        source.progress_hook = on_bytes
         if source.format == "csv":
             present = {column.lower() for column in source.columns}
             missing = [column for column in REQUIRED if column not in present]
@@ -159,6 +169,7 @@ def touchpoints_import(
             source=source,
             rejects=rejects,
             dry_run=dry_run,
+            job=job,
             work=lambda job: _import(source=source, rejects=rejects, job=job, progress=progress),
         )
     return TouchpointImportResult(job=job, **counts)

@@ -27,5 +27,10 @@ def test_bench_prints_one_json_line_per_case_against_a_baseline_and_leaves_nothi
 
 
 def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
-    with pytest.raises(CommandError, match="unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, ingest_api"):
+    with pytest.raises(
+        CommandError,
+        match=(
+            "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, ingest_api"
+        ),
+    ):
         call_command("bench", "nope")
