@@ -439,3 +439,28 @@ def touchpoints_announce(*, touchpoint_ids: list[int]) -> int:
     if existing:
         touchpoints_captured.send(sender=Touchpoint, touchpoint_ids=existing)
     return len(existing)
+
+
+ANNOUNCE_BATCH = 5000
+
+
+def touchpoints_import_announce(*, job_id: int) -> int:
+    """Announce the touchpoints an import job created, in batches; the ledger knows which."""
+    from ledger.models import Action
+
+    ids = (
+        Action.objects.filter(
+            verb="touchpoint.imported", object_type="contacts.touchpoint", details__import_job=job_id
+        )
+        .values_list("object_id", flat=True)
+        .iterator(chunk_size=ANNOUNCE_BATCH)
+    )
+    announced, batch = 0, []
+    for object_id in ids:
+        batch.append(int(object_id))
+        if len(batch) == ANNOUNCE_BATCH:
+            announced += touchpoints_announce(touchpoint_ids=batch)
+            batch = []
+    if batch:
+        announced += touchpoints_announce(touchpoint_ids=batch)
+    return announced

@@ -42,3 +42,11 @@ def import_job_run_task(*, job_id: int) -> None:
     from contacts.imports.browser import import_job_run
 
     import_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, max_retries=5)
+def touchpoints_import_announce_task(*, job_id: int) -> int:
+    """The touchpoints an import created, announced like those from the API."""
+    from contacts.services import touchpoints_import_announce
+
+    return touchpoints_import_announce(job_id=job_id)

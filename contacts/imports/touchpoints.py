@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.copy import copy_rows
@@ -172,6 +172,11 @@ def touchpoints_import(
             job=job,
             work=lambda job: _import(source=source, rejects=rejects, job=job, progress=progress),
         )
+    if job is not None and counts.get("created"):
+        from contacts.tasks import touchpoints_import_announce_task
+
+        # Committed by now: the apps that react to touchpoints hear of the whole file once.
+        transaction.on_commit(lambda: touchpoints_import_announce_task.delay(job_id=job.pk))
     return TouchpointImportResult(job=job, **counts)
 
 

@@ -190,3 +190,29 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(db, tmp_path, django_
     # then
     assert lines[-1] == "created 200, duplicate 0, rejected 0"
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_imported_touchpoints_are_announced_once_for_the_file(
+    db, tmp_path, celery_eager, django_capture_on_commit_callbacks
+):
+    from contacts.signals import touchpoints_captured
+
+    path = write(
+        tmp_path,
+        "email,kind,occurred_at,external_id\n"
+        "a@example.com,page_view,2026-11-01T10:00:00Z,t-1\n"
+        "b@example.com,email_open,2026-11-02T10:00:00Z,t-2\n",
+    )
+    heard = []
+
+    def receiver(sender, touchpoint_ids, **kwargs):
+        heard.append(sorted(touchpoint_ids))
+
+    touchpoints_captured.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run(path)
+    finally:
+        touchpoints_captured.disconnect(receiver)
+
+    assert heard == [sorted(Touchpoint.objects.values_list("pk", flat=True))]
