@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from common.copy import copy_rows
 from contacts.imports import fields
-from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, progress_bar
-from contacts.imports.reader import ImportFileError, SourceFile, open_source
+from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, open_for_import, progress_bar
+from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Account, Contact, ImportJob, LifecycleStage
 from contacts.normalize import normalize_domain, normalize_tag_name, normalize_timezone
@@ -252,15 +252,7 @@ def contacts_import(
 ) -> ContactImportResult:
     """Import a CSV or JSON Lines file of contacts. Raises ImportFileError, with nothing
     written, when the file as a whole cannot be read."""
-    with open_source(path) as source:
-        if mapping:
-            source.rename(mapping)
-        source.progress_hook = on_bytes
-        if source.format == "csv" and "email" not in {column.lower() for column in source.columns}:
-            raise ImportFileError(
-                "the header has no 'email' column (it has: "
-                f"{', '.join(repr(column) for column in source.columns if column) or 'nothing'})"
-            )
+    with open_for_import(path=path, required=("email",), mapping=mapping, on_bytes=on_bytes) as source:
         rejects = RejectsFile(path=rejects_path, columns=source.reject_columns)
         counts, job = import_run(
             kind=ImportJob.Kind.CONTACTS,

@@ -4,15 +4,16 @@ that makes a file all-or-nothing, the dry run, the progress bar and the ledger's
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from contacts.imports.reader import SourceFile
+from contacts.imports.reader import ImportFileError, SourceFile, open_source
 from contacts.imports.rejects import RejectsFile
 from contacts.models import ImportJob
 from ledger.context import current_actor
@@ -20,6 +21,31 @@ from ledger.context import current_actor
 # Rows merged per round of set-based statements: large enough that the per-statement
 # overhead vanishes, small enough that each statement's temporary data stays small.
 CHUNK_ROWS = 50_000
+
+
+def open_for_import(
+    *,
+    path: Path | str,
+    required: Sequence[str],
+    mapping: dict[str, str] | None,
+    on_bytes: Callable[[int], object] | None,
+) -> SourceFile:
+    """Open the file under the person's column mapping and refuse it, before anything is
+    written, when a column the import cannot do without is missing."""
+    source = open_source(path)
+    if mapping:
+        source.rename(mapping)
+    source.progress_hook = on_bytes
+    if source.format == "csv":
+        present = {column.lower() for column in source.columns}
+        missing = [column for column in required if column not in present]
+        if missing:
+            source.close()
+            has = ", ".join(repr(column) for column in source.columns if column) or "nothing"
+            raise ImportFileError(
+                f"the header has no {', '.join(repr(column) for column in missing)} column (it has: {has})"
+            )
+    return source
 
 
 def import_job_start(*, kind: str, file_name: str) -> ImportJob:

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from common.copy import copy_rows
 from contacts.imports import fields
-from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, progress_bar
-from contacts.imports.reader import ImportFileError, SourceFile, open_source
+from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, open_for_import, progress_bar
+from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Channel, ImportJob, Touchpoint, TouchpointKind
 
@@ -151,18 +151,7 @@ def touchpoints_import(
 ) -> TouchpointImportResult:
     """Import a CSV or JSON Lines file of touchpoints. Raises ImportFileError, with
     nothing written, when the file as a whole cannot be read."""
-    with open_source(path) as source:
-        if mapping:
-            source.rename(mapping)
-        source.progress_hook = on_bytes
-        if source.format == "csv":
-            present = {column.lower() for column in source.columns}
-            missing = [column for column in REQUIRED if column not in present]
-            if missing:
-                raise ImportFileError(
-                    f"the header has no {', '.join(repr(column) for column in missing)} column "
-                    f"(it has: {', '.join(repr(column) for column in source.columns if column) or 'nothing'})"
-                )
+    with open_for_import(path=path, required=REQUIRED, mapping=mapping, on_bytes=on_bytes) as source:
         rejects = RejectsFile(path=rejects_path, columns=source.reject_columns)
         counts, job = import_run(
             kind=ImportJob.Kind.TOUCHPOINTS,
