@@ -11,7 +11,10 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from django.db import transaction
 
 REGISTRY: dict[str, Benchmark] = {}
 
@@ -30,6 +33,14 @@ def benchmark(name: str, *, default_scale: int, description: str):
         return function
 
     return register
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A transaction that always ends in a rollback: what a benchmark writes never stays."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 def peak_rss_mb() -> float:

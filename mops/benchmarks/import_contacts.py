@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection
 
 from contacts.imports.contacts import contacts_import
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result
+from mops.benchmarks import benchmark, result, rolled_back
 from mops.demo import COUNTRIES, FREE_MAIL, INDUSTRIES, JOB_TITLES, STAGES, TAGS, _names
 
 # Mobile prefixes and how many digits follow, so that every generated number is possible.
@@ -30,10 +30,6 @@ COLUMNS = [
     "email", "first_name", "last_name", "phone", "job_title", "city", "country", "lifecycle_stage",
     "source", "score", "tags", "consent_email", "account_name", "account_domain", "account_industry", "plan",
 ]  # fmt: skip
-
-
-class _Rollback(Exception):
-    pass
 
 
 def write_contacts_csv(path: Path, *, count: int, seed: int = 7) -> None:
@@ -110,29 +106,25 @@ def import_contacts(scale: int) -> Iterator[dict]:
         started = time.perf_counter()
         write_contacts_csv(path, count=scale)
         generate_seconds = time.perf_counter() - started
-        try:
-            with transaction.atomic(), acting_as(Actor.for_command("bench")):
-                baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
-                started = time.perf_counter()
-                outcome = contacts_import(path=path)
-                seconds = time.perf_counter() - started
-                lines.append(
-                    result(
-                        bench="import_contacts",
-                        n=scale,
-                        seconds=seconds,
-                        baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
-                        baseline_seconds=baseline_seconds,
-                        per="row",
-                        items=scale,
-                        target_seconds=60,
-                        created=outcome.created,
-                        rejected=outcome.rejected,
-                        file_mb=round(path.stat().st_size / 1e6, 1),
-                        generate_seconds=round(generate_seconds, 1),
-                    )
+        with rolled_back(), acting_as(Actor.for_command("bench")):
+            baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
+            started = time.perf_counter()
+            outcome = contacts_import(path=path)
+            seconds = time.perf_counter() - started
+            lines.append(
+                result(
+                    bench="import_contacts",
+                    n=scale,
+                    seconds=seconds,
+                    baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
+                    baseline_seconds=baseline_seconds,
+                    per="row",
+                    items=scale,
+                    target_seconds=60,
+                    created=outcome.created,
+                    rejected=outcome.rejected,
+                    file_mb=round(path.stat().st_size / 1e6, 1),
+                    generate_seconds=round(generate_seconds, 1),
                 )
-                raise _Rollback
-        except _Rollback:
-            pass
+            )
     yield from lines

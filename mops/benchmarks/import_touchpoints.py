@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import transaction
 from django.utils import timezone
 
 from contacts.imports.touchpoints import touchpoints_import
 from contacts.models import Contact
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result
+from mops.benchmarks import benchmark, result, rolled_back
 from mops.benchmarks.import_contacts import raw_copy_seconds
 from mops.demo import PAGES, demo_contacts_copy
 
@@ -33,10 +32,6 @@ KINDS = [
     ("webinar_registration", 6),
     ("ad_click", 6),
 ]
-
-
-class _Rollback(Exception):
-    pass
 
 
 def write_touchpoints_csv(path: Path, *, emails: list[str], count: int, seed: int = 11) -> None:
@@ -71,33 +66,29 @@ def import_touchpoints(scale: int) -> Iterator[dict]:
     lines: list[dict] = []
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "touchpoints.csv"
-        try:
-            with transaction.atomic(), acting_as(Actor.for_command("bench")):
-                demo_contacts_copy(count=max(1, scale // 10))
-                emails = list(Contact.objects.values_list("email", flat=True)[: max(1, scale // 10)])
-                write_touchpoints_csv(path, emails=emails, count=scale)
-                del emails
-                baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
-                started = time.perf_counter()
-                outcome = touchpoints_import(path=path)
-                seconds = time.perf_counter() - started
-                lines.append(
-                    result(
-                        bench="import_touchpoints",
-                        n=scale,
-                        seconds=seconds,
-                        baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
-                        baseline_seconds=baseline_seconds,
-                        per="row",
-                        items=scale,
-                        target_per_second=50_000,
-                        created=outcome.created,
-                        duplicate=outcome.duplicate,
-                        rejected=outcome.rejected,
-                        file_mb=round(path.stat().st_size / 1e6, 1),
-                    )
+        with rolled_back(), acting_as(Actor.for_command("bench")):
+            demo_contacts_copy(count=max(1, scale // 10))
+            emails = list(Contact.objects.values_list("email", flat=True)[: max(1, scale // 10)])
+            write_touchpoints_csv(path, emails=emails, count=scale)
+            del emails
+            baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
+            started = time.perf_counter()
+            outcome = touchpoints_import(path=path)
+            seconds = time.perf_counter() - started
+            lines.append(
+                result(
+                    bench="import_touchpoints",
+                    n=scale,
+                    seconds=seconds,
+                    baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
+                    baseline_seconds=baseline_seconds,
+                    per="row",
+                    items=scale,
+                    target_per_second=50_000,
+                    created=outcome.created,
+                    duplicate=outcome.duplicate,
+                    rejected=outcome.rejected,
+                    file_mb=round(path.stat().st_size / 1e6, 1),
                 )
-                raise _Rollback
-        except _Rollback:
-            pass
+            )
     yield from lines

@@ -34,3 +34,27 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         ),
     ):
         call_command("bench", "nope")
+
+
+@pytest.mark.parametrize("name", ["import_contacts", "import_touchpoints"])
+def test_import_benchmarks_measure_rows_per_second_and_leave_nothing(db, capsys, name):
+    call_command("bench", name, "--scale", "200")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["bench"], line["n"], line["per"], line["created"]) == (name, 200, "row", 200)
+    assert line["per_second"] == pytest.approx(200 / line["seconds"], rel=0.01)
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.worker
+def test_the_api_benchmark_posts_to_a_real_server_and_cleans_up(transactional_db, capsys):
+    from contacts.models import Touchpoint
+    from ledger.models import ApiKey
+
+    call_command("bench", "ingest_api", "--scale", "1000")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["created"], line["stored"], line["per"]) == (1000, 1000, "touchpoint")
+    assert not Touchpoint.objects.exists()
+    assert not Contact.objects.exists()
+    assert not ApiKey.objects.exists()
