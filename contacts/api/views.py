@@ -87,8 +87,11 @@ class ContactViewSet(viewsets.ModelViewSet):
         data, tags, consent = _split_contact_input(dict(serializer.validated_data))
         if not data.get("email"):
             raise serializers.ValidationError({"email": ["This field is required."]})
-        with transaction.atomic():
+        try:
             email = normalize_email(data.pop("email"))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"email": error.messages}) from error
+        with transaction.atomic():
             existing = Contact.objects.select_for_update().filter(email=email).first()
             kept = {field: value for field, value in data.items() if value not in ("", None)}
             contact = services.contact_save(

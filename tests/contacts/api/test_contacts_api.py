@@ -186,3 +186,10 @@ def test_each_key_has_its_own_rate(writer, reader, monkeypatch):
     assert reader.get("/api/v1/contacts/").status_code == 200
     assert writer.get("/api/v1/contacts/").json()["errors"][0]["message"].startswith("Request was throttled")
     cache.clear()
+
+
+def test_upsert_with_a_bad_email_names_the_field(writer):
+    response = writer.post("/api/v1/contacts/upsert/", {"email": "jane@"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "email"
