@@ -174,8 +174,10 @@ class Contact(models.Model):
 
 
 class ContactTag(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    # No index of their own: the unique (contact, tag) and the (tag, contact) index serve
+    # both directions, and every index is paid for on each row an import writes.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
     added_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -227,8 +229,10 @@ class TouchpointKind(models.Model):
 
 
 class Touchpoint(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="touchpoints")
-    kind = models.ForeignKey(TouchpointKind, on_delete=models.PROTECT, related_name="+")
+    # The timeline index (contact, occurred_at) and the (kind, occurred_at) index also
+    # serve the foreign keys, so these get no single-column index of their own.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="touchpoints", db_index=False)
+    kind = models.ForeignKey(TouchpointKind, on_delete=models.PROTECT, related_name="+", db_index=False)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     occurred_at = models.DateTimeField(default=now)
     source = models.CharField(max_length=100, blank=True)
