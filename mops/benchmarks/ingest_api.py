@@ -121,7 +121,31 @@ def ingest_api(scale: int) -> Iterator[dict]:
     run = f"b{uuid.uuid4().hex[:8]}"
     integration_name = f"Benchmark {run}"
     _, raw_key = api_key_create(integration_name=integration_name, scopes=["read", "write"])
-    batches = _batches(scale, run)
+    try:
+        batches = _batches(scale, run)
+        created, seconds = _post_all(batches, raw_key)
+        baseline_seconds = _raw_copy_seconds(batches)
+        stored = Touchpoint.objects.filter(external_id__startswith=f"{run}-").count()
+    finally:
+        # What the server committed is removed however the run ended.
+        _clean_up(run, integration_name)
+    yield result(
+        bench="ingest_api",
+        n=scale,
+        seconds=seconds,
+        baseline="raw COPY of the same rows into an unindexed table",
+        baseline_seconds=baseline_seconds,
+        per="touchpoint",
+        items=scale,
+        batch_size=BATCH,
+        target_per_second=5000,
+        created=created,
+        stored=stored,
+    )
+
+
+def _post_all(batches: list[list[dict]], raw_key: str) -> tuple[int, float]:
+    """Post every batch to a freshly started server; (touchpoints created, seconds taken)."""
     port = _free_port()
     server = _serve(port)
     try:
@@ -136,29 +160,14 @@ def ingest_api(scale: int) -> Iterator[dict]:
                 raise RuntimeError(f"batch {index}: {response.status_code} {response.text[:300]}")
             return response.json()["created"]
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-            created = sum(pool.map(post, range(len(batches))))
-        seconds = time.perf_counter() - started
-        for client in clients:
-            client.close()
+        try:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+                created = sum(pool.map(post, range(len(batches))))
+            return created, time.perf_counter() - started
+        finally:
+            for client in clients:
+                client.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    baseline_seconds = _raw_copy_seconds(batches)
-    stored = Touchpoint.objects.filter(external_id__startswith=f"{run}-").count()
-    _clean_up(run, integration_name)
-    line = result(
-        bench="ingest_api",
-        n=scale,
-        seconds=seconds,
-        baseline="raw COPY of the same rows into an unindexed table",
-        baseline_seconds=baseline_seconds,
-        per="touchpoint",
-        items=scale,
-        batch_size=BATCH,
-        target_per_second=5000,
-        created=created,
-        stored=stored,
-    )
-    yield line

@@ -58,3 +58,23 @@ def test_the_api_benchmark_posts_to_a_real_server_and_cleans_up(transactional_db
     assert not Touchpoint.objects.exists()
     assert not Contact.objects.exists()
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.worker
+def test_the_api_benchmark_cleans_up_also_when_it_fails(transactional_db, monkeypatch):
+    from contacts.models import Touchpoint
+    from ledger.models import Action, ApiKey
+    from mops.benchmarks import ingest_api
+
+    def broken(batches):
+        raise RuntimeError("the baseline broke")
+
+    monkeypatch.setattr(ingest_api, "_raw_copy_seconds", broken)
+
+    with pytest.raises(RuntimeError, match="the baseline broke"):
+        call_command("bench", "ingest_api", "--scale", "500")
+
+    assert not Touchpoint.objects.exists()
+    assert not Contact.objects.exists()
+    assert not ApiKey.objects.exists()
+    assert not Action.objects.exists()
