@@ -28,22 +28,29 @@ class ActionEntry:
     occurred_at: datetime | None = None
 
 
-def _action_row(entry: ActionEntry, actor: Actor, now: datetime) -> Action:
+ACTION_COLUMNS = [
+    "occurred_at", "actor_kind", "actor_type", "actor_id", "actor_name", "category", "verb",
+    "contact_id", "object_type", "object_id", "channel", "details",
+]  # fmt: skip
+
+
+def _action_values(entry: ActionEntry, actor: Actor, now: datetime) -> dict:
+    """One action's columns; the single place that turns an entry and its actor into a row."""
     obj = entry.obj
-    return Action(
-        occurred_at=entry.occurred_at or now,
-        actor_kind=actor.kind,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_name=actor.name[:200],
-        category=entry.category,
-        verb=entry.verb,
-        contact_id=entry.contact_id,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        channel=entry.channel,
-        details=entry.details,
-    )
+    return {
+        "occurred_at": entry.occurred_at or now,
+        "actor_kind": actor.kind,
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_name": actor.name[:200],
+        "category": entry.category,
+        "verb": entry.verb,
+        "contact_id": entry.contact_id,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "channel": entry.channel,
+        "details": entry.details,
+    }
 
 
 def action_record(
@@ -65,15 +72,9 @@ def action_record(
         details=details or {},
         occurred_at=occurred_at,
     )
-    action = _action_row(entry, current_actor(), timezone.now())
+    action = Action(**_action_values(entry, current_actor(), timezone.now()))
     action.save(force_insert=True)
     return action
-
-
-ACTION_COLUMNS = [
-    "occurred_at", "actor_kind", "actor_type", "actor_id", "actor_name", "category", "verb",
-    "contact_id", "object_type", "object_id", "channel", "details",
-]  # fmt: skip
 
 
 def action_record_many(*, entries: Iterable[ActionEntry]) -> int:
@@ -85,15 +86,11 @@ def action_record_many(*, entries: Iterable[ActionEntry]) -> int:
     if not entries:
         return 0
     now = timezone.now()
-    name = actor.name[:200]
 
     def rows():
         for entry in entries:
-            obj = entry.obj
-            yield (
-                entry.occurred_at or now, actor.kind, actor.type, actor.id, name, entry.category, entry.verb,
-                entry.contact_id, obj._meta.label_lower if obj is not None else "",
-                str(obj.pk) if obj is not None else "", entry.channel, json.dumps(entry.details),
-            )  # fmt: skip
+            values = _action_values(entry, actor, now)
+            values["details"] = json.dumps(values["details"])
+            yield [values[column] for column in ACTION_COLUMNS]
 
     return copy_rows(table=Action._meta.db_table, columns=ACTION_COLUMNS, rows=rows())
