@@ -5,18 +5,13 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
 from common.admin_paging import EstimatedCountPaginator
+from common.admin_saving import adopt
 from contacts import admin_imports, services  # noqa: F401 - admin_imports registers the import pages
 from contacts.exports import contacts_csv, csv_response, touchpoints_csv
 from contacts.models import Account, ConsentChange, Contact, Tag, Touchpoint, TouchpointKind
 
 TIMELINE_LIMIT = 20
 SEARCH_ACCOUNTS_LISTED = 2000
-
-
-def _adopt(target, saved) -> None:
-    """Make the admin's unsaved instance the row a service just created, so that the
-    admin's own follow-up (related objects, log entry, redirect) sees a saved object."""
-    target.__dict__.update(saved.__dict__)
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -187,7 +182,7 @@ class ContactAdmin(admin.ModelAdmin):
                     status=form.cleaned_data[f"consent_{channel}"],
                     source="back-office contact form",
                 )
-        _adopt(obj, contact)
+        adopt(obj, contact)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -220,7 +215,7 @@ class AccountAdmin(admin.ModelAdmin):
             services.account_update(account=account, data=fields)
         else:
             account = services.account_create(**{"name": obj.name, **fields})
-        _adopt(obj, account)
+        adopt(obj, account)
 
     def delete_model(self, request, obj):
         services.account_delete(account=obj)
@@ -240,7 +235,7 @@ class TagAdmin(admin.ModelAdmin):
         if change:
             services.tag_rename(tag=Tag.objects.get(pk=obj.pk), name=form.cleaned_data["name"])
         else:
-            _adopt(obj, services.tag_get_or_create_many(names=[form.cleaned_data["name"]])[0])
+            adopt(obj, services.tag_get_or_create_many(names=[form.cleaned_data["name"]])[0])
 
     def delete_model(self, request, obj):
         services.tag_delete(tag=obj)
@@ -315,7 +310,7 @@ class TouchpointAdmin(admin.ModelAdmin):
             properties=form.cleaned_data["properties"],
             external_id=form.cleaned_data["external_id"],
         )
-        _adopt(obj, touchpoint)
+        adopt(obj, touchpoint)
 
     def delete_model(self, request, obj):
         services.touchpoint_delete_many(touchpoints=[obj])

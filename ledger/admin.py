@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from common.admin_paging import EstimatedCountPaginator
+from common.admin_saving import adopt
 from ledger.api_keys import api_key_create, api_key_revoke
 from ledger.models import Action, ApiKey, Integration
 
@@ -80,7 +81,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         api_key, raw_key = api_key_create(
             integration_name=form.cleaned_data["integration_name"], scopes=form.cleaned_data["scope_list"]
         )
-        obj.__dict__.update(api_key.__dict__)
+        adopt(obj, api_key)
         messages.warning(request, f"The new key, shown only this once: {raw_key}")
 
     def has_change_permission(self, request, obj=None):

@@ -96,3 +96,19 @@ def test_malformed_authorization_headers_are_401_not_500(db, header):
     client.credentials(HTTP_AUTHORIZATION=header)
 
     assert client.get("/api/v1/contacts/").status_code == 401
+
+
+def test_an_admin_creates_a_key_in_the_admin_and_sees_it_once(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/ledger/apikey/add/",
+        {"integration_name": "Webinar tool", "scope_list": ["write"]},
+        follow=True,
+    )
+
+    shown = [str(message) for message in response.context["messages"]]
+    key = next(text.rsplit(" ", 1)[1] for text in shown if "shown only this once" in text)
+    stored = ApiKey.objects.get()
+    assert (stored.integration.name, stored.scopes) == ("Webinar tool", ["write"])
+    assert key.startswith("mops_") and key not in (stored.key_hash, stored.prefix)
