@@ -114,16 +114,27 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> dict[str, li
 
 
 @transaction.atomic
-def contact_upsert(*, email: str, data: Mapping[str, Any] | None = None) -> tuple[Contact, bool]:
+def contact_upsert(
+    *,
+    email: str,
+    data: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+    consent: Mapping[str, str] | None = None,
+    consent_source: str = "",
+) -> tuple[Contact, bool]:
     """Find the contact by normalised e-mail and update it, or create it. Empty values
     leave what is known unchanged: a form that does not ask for the city must not erase it."""
     data = {field: value for field, value in (data or {}).items() if value not in (None, "")}
     normalized = normalize_email(email)
     contact = Contact.objects.select_for_update().filter(email=normalized).first()
-    if contact is None:
-        return contact_create(email=normalized, **data), True
-    contact_update(contact=contact, data=data)
-    return contact, False
+    saved = contact_save(
+        contact=contact,
+        data=data if contact else {"email": normalized, **data},
+        tags=tags,
+        consent=consent,
+        consent_source=consent_source,
+    )
+    return saved, contact is None
 
 
 @transaction.atomic

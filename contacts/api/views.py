@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -87,20 +86,14 @@ class ContactViewSet(viewsets.ModelViewSet):
         if not data.get("email"):
             raise serializers.ValidationError({"email": ["This field is required."]})
         try:
-            email = normalize_email(data.pop("email"))
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"email": error.messages}) from error
-        with transaction.atomic():
-            existing = Contact.objects.select_for_update().filter(email=email).first()
-            kept = {field: value for field, value in data.items() if value not in ("", None)}
-            contact = services.contact_save(
-                contact=existing,
-                data=kept if existing else {"email": email, **kept},
-                tags=tags,
-                consent=consent,
-                consent_source="API",
+            contact, created = services.contact_upsert(
+                email=data.pop("email"), data=data, tags=tags, consent=consent, consent_source="API"
             )
-        code = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
+        except DjangoValidationError as error:
+            if not hasattr(error, "error_dict"):  # the e-mail itself was refused
+                raise serializers.ValidationError({"email": error.messages}) from error
+            raise
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(ContactOutput(self.get_queryset().get(pk=contact.pk)).data, status=code)
 
     @extend_schema(responses={(200, "text/csv"): str}, filters=True)
