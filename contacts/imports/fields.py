@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
 from contacts.normalize import normalize_email, normalize_phone
 
@@ -57,10 +58,35 @@ _SIMPLE_LOCAL = re.compile(r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*")
 _SIMPLE_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?")
 
 
+# An ordinary ASCII host name: labels of letters, digits and inner hyphens, 63 at most.
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
+
+
+def _plain_domain(domain: str) -> str | None:
+    """The lower-cased domain when email_validator would accept it as it is, None when
+    only the library can tell. A file of a million contacts has a hundred thousand company
+    domains; the library's Unicode checks cost 70 microseconds each."""
+    lowered = domain.lower()
+    labels = lowered.split(".")
+    if len(lowered) > 253 or len(labels) < 2 or not lowered[-1].isalpha():
+        return None
+    for label in labels:
+        # "ab--" is an IDNA label (or a bad one): the library decides.
+        if not _HOST_LABEL.fullmatch(label) or label[2:4] == "--":
+            return None
+    for reserved in SPECIAL_USE_DOMAIN_NAMES:
+        if lowered == reserved or lowered.endswith("." + reserved):
+            return None
+    return lowered
+
+
 @functools.lru_cache(maxsize=65536)
 def _domain_verdict(domain: str) -> str | None:
     """The normalised domain, or None when email_validator refuses it. The verdict does
     not depend on the part before the @, so one check serves every address there."""
+    plain = _plain_domain(domain)
+    if plain is not None:
+        return plain
     try:
         return normalize_email(f"a@{domain}")[2:]
     except ValidationError:

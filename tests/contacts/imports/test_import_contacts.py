@@ -444,6 +444,18 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(db, tmp_path, django_
         "x" * 65 + "@acme.com",
         "jane@" + "a" * 64 + ".com",
         "info@acme.com",
+        "jane@xn--acm-bma.com",
+        "jane@ab--cd.com",
+        "jane@acme.123",
+        "jane@acme.c0m",
+        "jane@printer.local",
+        "jane@mail.example.invalid",
+        "jane@acme.com.",
+        "jane@" + "a" * 63 + ".com",
+        "jane@" + ".".join(["a" * 60] * 4) + ".com",
+        "jane@" + ".".join(["a" * 50] * 5) + ".io",
+        "jane@ACME-Widgets.COM",
+        "jane@1acme.com",
     ],
 )
 def test_the_fast_email_check_agrees_with_normalize_email(address):
