@@ -40,6 +40,34 @@ ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "country", "attribu
 _CATEGORY_BY_FIELD = {"score": Category.SCORING, "owner": Category.ROUTING, "account": Category.ENRICHMENT}
 
 
+# Model fields as the condition language names them (shared/spec/conditions.md).
+_CONDITION_PATHS = {"consent_email": "consent.email", "consent_sms": "consent.sms"}
+
+
+def _changed(*, contact_ids: Iterable[int], fields: Iterable[str]) -> None:
+    """After commit, have a worker announce that these contacts changed."""
+    ids = sorted(set(contact_ids))
+    paths = sorted({_CONDITION_PATHS.get(field, field) for field in fields})
+    if not ids or not paths:
+        return
+
+    def announce() -> None:
+        from contacts.tasks import contacts_changed_task
+
+        contacts_changed_task.delay(contact_ids=ids, fields=paths)
+
+    transaction.on_commit(announce)
+
+
+def contacts_changed_announce(*, contact_ids: list[int], fields: list[str]) -> int:
+    from contacts.signals import contacts_changed
+
+    existing = sorted(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+    if existing:
+        contacts_changed.send(sender=Contact, contact_ids=existing, fields=fields)
+    return len(existing)
+
+
 def _plain(value: Any) -> Any:
     """A value as it is written in the ledger's JSON details."""
     if isinstance(value, Model):
@@ -88,6 +116,7 @@ def contact_create(*, email: str, tags: Iterable[str] = (), **fields: Any) -> Co
     )
     if tags:
         contact_tags_add(contact=contact, names=tags)
+    _changed(contact_ids=[contact.pk], fields=["*"])  # new: any segment may want it
     return contact
 
 
@@ -110,6 +139,7 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> dict[str, li
         obj=contact,
         details={"changes": changes},
     )
+    _changed(contact_ids=[contact.pk], fields=changes)
     return changes
 
 
@@ -252,6 +282,8 @@ def contact_tags_add(*, contact: Contact, names: Iterable[str]) -> list[Tag]:
             for tag in added
         ]
     )
+    if added:
+        _changed(contact_ids=[contact.pk], fields=["tags"])
     return added
 
 
@@ -272,6 +304,8 @@ def contact_tags_remove(*, contact: Contact, names: Iterable[str]) -> list[Tag]:
             for tag in tags
         ]
     )
+    if tags:
+        _changed(contact_ids=[contact.pk], fields=["tags"])
     return tags
 
 
@@ -326,6 +360,7 @@ def contact_consent_set(
         channel=channel,
         details={"from": previous, "to": status, "source": source},
     )
+    _changed(contact_ids=[contact.pk], fields=[field])
     return change
 
 
@@ -353,6 +388,10 @@ def account_update(*, account: Account, data: Mapping[str, Any]) -> dict[str, li
     account.save(update_fields=[*changes, "updated_at"])
     action_record(
         category=Category.FIELD_UPDATE, verb="account.updated", obj=account, details={"changes": changes}
+    )
+    _changed(
+        contact_ids=account.contacts.values_list("pk", flat=True),
+        fields=[f"account.{field}" for field in changes],
     )
     return changes
 
@@ -401,6 +440,13 @@ def touchpoint_create(
         channel=touchpoint.channel,
         details={"kind": kind},
     )
+
+    def announce() -> None:
+        from contacts.tasks import touchpoints_captured_task
+
+        touchpoints_captured_task.delay(touchpoint_ids=[touchpoint.pk])
+
+    transaction.on_commit(announce)
     return touchpoint
 
 

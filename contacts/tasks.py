@@ -50,3 +50,11 @@ def touchpoints_import_announce_task(*, job_id: int) -> int:
     from contacts.services import touchpoints_import_announce
 
     return touchpoints_import_announce(job_id=job_id)
+
+
+@shared_task(acks_late=True, max_retries=5)
+def contacts_changed_task(*, contact_ids: list[int], fields: list[str]) -> int:
+    """Changed contacts are announced to whoever reacts to them (segments re-form)."""
+    from contacts.services import contacts_changed_announce
+
+    return contacts_changed_announce(contact_ids=contact_ids, fields=fields)

@@ -135,6 +135,11 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Installed into django-celery-beat's tables when beat starts; editable in the admin after.
+CELERY_BEAT_SCHEDULE = {
+    # Conditions such as "in the last 30 days" change answer with the clock alone.
+    "segments-rebuild-timed": {"task": "segments.tasks.segments_rebuild_timed_task", "schedule": 600.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {

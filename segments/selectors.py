@@ -1,0 +1,86 @@
+"""Reads of segments: their dependency graph, members, and what a tree matches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from contacts.models import Contact
+from segments.models import Segment
+
+
+def _edges() -> dict[int, set[int]]:
+    """segment id -> ids of the segments its conditions use."""
+    edges: dict[int, set[int]] = {}
+    for user_id, used_id in Segment.uses.through.objects.values_list("from_segment_id", "to_segment_id"):
+        edges.setdefault(user_id, set()).add(used_id)
+    return edges
+
+
+def segments_using(segment: Segment) -> list[Segment]:
+    """Every segment that uses this one, directly or through others."""
+    edges = _edges()
+    users: dict[int, set[int]] = {}
+    for user_id, used in edges.items():
+        for used_id in used:
+            users.setdefault(used_id, set()).add(user_id)
+    found: set[int] = set()
+    todo = [segment.pk]
+    while todo:
+        for user_id in users.get(todo.pop(), ()):
+            if user_id not in found:
+                found.add(user_id)
+                todo.append(user_id)
+    return list(Segment.objects.filter(pk__in=found))
+
+
+def segment_paths_to(*, start: Segment, target: Segment) -> list[str] | None:
+    """The slugs from start to target along "uses", or None when target is not reached:
+    saving target to use start would close a circle."""
+    edges = _edges()
+    slugs = dict(Segment.objects.values_list("pk", "slug"))
+    path: list[int] = []
+    seen: set[int] = set()
+
+    def visit(node: int) -> bool:
+        path.append(node)
+        if node == target.pk:
+            return True
+        seen.add(node)
+        for nxt in edges.get(node, ()):
+            if nxt not in seen and visit(nxt):
+                return True
+        path.pop()
+        return False
+
+    return [slugs.get(node, target.slug) for node in path] if visit(start.pk) else None
+
+
+def dependency_order(segments: Iterable[Segment]) -> list[Segment]:
+    """The segments, each after those it uses (no repeats)."""
+    by_id = {segment.pk: segment for segment in segments}
+    edges = _edges()
+    ordered: list[Segment] = []
+    placed: set[int] = set()
+
+    def place(pk: int, trail: frozenset[int]) -> None:
+        if pk in placed or pk in trail:  # a circle cannot be saved; never loop on one anyway
+            return
+        for used in edges.get(pk, ()):
+            if used in by_id:
+                place(used, trail | {pk})
+        placed.add(pk)
+        ordered.append(by_id[pk])
+
+    for pk in sorted(by_id):
+        place(pk, frozenset())
+    return ordered
+
+
+def segment_members(segment: Segment) -> QuerySet[Contact]:
+    return Contact.objects.filter(pk__in=segment.memberships.values("contact_id")).order_by("-id")
+
+
+def contact_segments(contact: Contact) -> QuerySet[Segment]:
+    return Segment.objects.filter(memberships__contact=contact).order_by("name")
