@@ -84,3 +84,87 @@ def segment_members(segment: Segment) -> QuerySet[Contact]:
 
 def contact_segments(contact: Contact) -> QuerySet[Segment]:
     return Segment.objects.filter(memberships__contact=contact).order_by("name")
+
+
+def builder_catalog() -> dict:
+    """What the rule builder offers: fields grouped by kind with their types, the choices
+    of the fields that have them, and the attribute keys the data really holds."""
+    from django.db import connection
+    from django_countries import countries
+
+    from contacts.models import ConsentStatus, LifecycleStage, Tag, TouchpointKind
+
+    def keys(sql: str) -> list[str]:
+        # A sample is enough to offer the keys people use; reading every row is not.
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return sorted(row[0] for row in cursor.fetchall())[:200]
+
+    attribute_keys = keys(
+        "SELECT DISTINCT jsonb_object_keys(attributes) FROM"
+        " (SELECT attributes FROM contacts_contact ORDER BY id DESC LIMIT 5000) recent"
+    )
+    property_keys = keys(
+        "SELECT DISTINCT jsonb_object_keys(properties) FROM"
+        " (SELECT properties FROM contacts_touchpoint ORDER BY id DESC LIMIT 5000) recent"
+    )
+    country_choices = [[code, str(name)] for code, name in countries]
+    return {
+        "groups": [
+            {
+                "label": "Contact",
+                "fields": [
+                    ["email", "E-mail", "text"],
+                    ["first_name", "First name", "text"],
+                    ["last_name", "Last name", "text"],
+                    ["job_title", "Job title", "text"],
+                    ["city", "City", "text"],
+                    ["country", "Country", "country"],
+                    ["phone", "Phone", "text"],
+                    ["timezone", "Time zone", "text"],
+                    ["lifecycle_stage", "Lifecycle stage", "stage"],
+                    ["source", "Source", "text"],
+                    ["score", "Score", "number"],
+                    ["owner", "Owner (username)", "text"],
+                    ["created_at", "Created", "date"],
+                    ["updated_at", "Updated", "date"],
+                ],
+            },
+            {
+                "label": "Account",
+                "fields": [
+                    ["account.name", "Company", "text"],
+                    ["account.domain", "Company domain", "text"],
+                    ["account.industry", "Industry", "text"],
+                    ["account.employees", "Employees", "number"],
+                    ["account.country", "Company country", "country"],
+                ],
+            },
+            {
+                "label": "Consent",
+                "fields": [
+                    ["consent.email", "E-mail consent", "consent"],
+                    ["consent.sms", "SMS consent", "consent"],
+                ],
+            },
+            {"label": "Attributes", "fields": [[f"attributes.{key}", key, "json"] for key in attribute_keys]},
+        ],
+        "touchpoint_fields": [
+            ["channel", "Channel", "text"],
+            ["source", "Source", "text"],
+            ["text", "Text", "text"],
+            ["intent", "Intent", "text"],
+            ["occurred_at", "Time", "date"],
+            *[[f"properties.{key}", key, "json"] for key in property_keys],
+        ],
+        "choices": {
+            "country": country_choices,
+            "stage": [[value, str(label)] for value, label in LifecycleStage.choices],
+            "consent": [[value, str(label)] for value, label in ConsentStatus.choices],
+        },
+        "kinds": [[kind.key, kind.name] for kind in TouchpointKind.objects.order_by("name")],
+        "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:500]),
+        "segments": [
+            [slug, name] for slug, name in Segment.objects.order_by("name").values_list("slug", "name")
+        ],
+    }

@@ -24,6 +24,7 @@ from segments.models import Membership, MembershipEvent, Segment
 from segments.selectors import dependency_order, segment_paths_to, segments_using
 
 SEGMENT_FIELDS = ("name", "slug", "description", "kind", "conditions")
+RESERVED_SLUGS = {"preview"}  # an address of the API under segments/
 
 
 class SegmentError(ValueError):
@@ -34,14 +35,17 @@ class SegmentError(ValueError):
         super().__init__("; ".join(f"{path}: {message}" if path else message for path, message in errors))
 
 
-def _checked(segment: Segment) -> None:
-    """Validate the definition and keep what it reads; raises SegmentError."""
+def segment_check(segment: Segment) -> None:
+    """Validate the definition (unsaved changes included) and note on it what its
+    conditions read; raises SegmentError with every problem and its path."""
     errors: list[tuple[str, str]] = []
     if not segment.name.strip():
         errors.append(("name", "a segment needs a name"))
     if not segment.slug:
         segment.slug = slugify(segment.name)[:100]
-    if segment.slug != slugify(segment.slug):
+    if segment.slug in RESERVED_SLUGS:
+        errors.append(("slug", f"{segment.slug!r} is reserved; choose another slug"))
+    elif segment.slug != slugify(segment.slug):
         errors.append(("slug", f"{segment.slug!r} is not a slug (letters, digits, hyphens)"))
     elif Segment.objects.filter(slug=segment.slug).exclude(pk=segment.pk).exists():
         errors.append(("slug", f"a segment with the slug {segment.slug!r} already exists"))
@@ -93,7 +97,7 @@ def segment_create(
         name=name, slug=slug, description=description, kind=kind,
         conditions={"all": []} if conditions is None else conditions,
     )  # fmt: skip
-    _checked(segment)
+    segment_check(segment)
     segment.save(force_insert=True)
     segment.uses.set(segment._used)
     action_record(
@@ -117,7 +121,7 @@ def segment_update(*, segment: Segment, data: Mapping[str, Any]) -> Segment:
     if "slug" in changed and segment.used_by.exists():
         users = ", ".join(segment.used_by.values_list("slug", flat=True))
         raise SegmentError([("slug", f"segments {users} use this slug; change them first")])
-    _checked(segment)
+    segment_check(segment)
     segment.updated_at = timezone.now()
     segment.save()
     segment.uses.set(segment._used)

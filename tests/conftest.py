@@ -1,5 +1,7 @@
 import pytest
+from rest_framework.test import APIClient
 
+from ledger.api_keys import api_key_create, api_key_revoke
 from ledger.context import Actor, acting_as
 from mops.roles import ADMIN, MARKETER, VIEWER
 from tests.factories import UserFactory
@@ -61,3 +63,37 @@ def media_root(settings, tmp_path):
     """Uploaded files go to the test's own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+# --- API clients: each holds a key of its own integration ---------------------------
+
+
+def _client_with(scopes, *, revoked=False, name="Webinar tool"):
+    api_key, raw_key = api_key_create(integration_name=name, scopes=scopes)
+    if revoked:
+        api_key_revoke(api_key=api_key)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    client.api_key = api_key
+    return client
+
+
+@pytest.fixture
+def writer(db):
+    return _client_with(["read", "write"])
+
+
+@pytest.fixture
+def reader(db):
+    return _client_with(["read"], name="BI dashboard")
+
+
+@pytest.fixture
+def revoked(db):
+    return _client_with(["read", "write"], revoked=True)
+
+
+@pytest.fixture
+def writer_key(db):
+    _, raw_key = api_key_create(integration_name="Fuzzer", scopes=["read", "write"])
+    return raw_key

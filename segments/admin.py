@@ -1,0 +1,105 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from common.admin_saving import adopt
+from segments import services
+from segments.conditions.explain import explain
+from segments.conditions.schema import ConditionError, parse
+from segments.models import Membership, Segment
+from segments.selectors import builder_catalog
+
+MEMBERS_SHOWN = 20
+
+
+class SegmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Segment
+        fields = ["name", "slug", "description", "kind", "conditions"]
+        widgets = {"conditions": forms.Textarea(attrs={"rows": 8, "cols": 100, "spellcheck": "false"})}
+        help_texts = {
+            "slug": "How the API and other segments name it; made from the name when left empty.",
+            "conditions": "The stored form of the rules above; it can be read and pasted here.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["conditions"].required = False
+
+    def clean(self):
+        data = super().clean()
+        candidate = Segment(
+            pk=self.instance.pk,
+            name=data.get("name") or "",
+            slug=data.get("slug") or "",
+            kind=data.get("kind") or Segment.Kind.DYNAMIC,
+            conditions=data.get("conditions") if data.get("conditions") is not None else {"all": []},
+        )
+        try:
+            services.segment_check(candidate)
+        except services.SegmentError as error:
+            for path, message in error.errors:
+                field = path.split(".", 1)[0] if path.split(".", 1)[0] in self.fields else None
+                self.add_error(
+                    field, f"{path}: {message}" if field == "conditions" and path != field else message
+                )
+        return data
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentAdminForm
+    change_form_template = "admin/segments/segment/change_form.html"
+    list_display = ["name", "slug", "kind", "size", "described", "uses_time", "rebuilt_at"]
+    list_filter = ["kind", "uses_time"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["size", "rebuilt_at"]
+    actions = ["rebuild"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [field for field in fields if field not in self.readonly_fields]
+
+    @admin.display(description="conditions")
+    def described(self, segment):
+        if segment.kind == Segment.Kind.STATIC:
+            return "static list"
+        try:
+            return explain(parse(segment.conditions))
+        except ConditionError:
+            return "(invalid)"
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            field: form.cleaned_data[field] for field in form.changed_data if field in services.SEGMENT_FIELDS
+        }
+        if change:
+            services.segment_update(segment=Segment.objects.get(pk=obj.pk), data=data)
+            obj.refresh_from_db()
+        else:
+            adopt(obj, services.segment_create(**{**data, "name": form.cleaned_data["name"]}))
+
+    def delete_model(self, request, obj):
+        services.segment_delete(segment=obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["builder_catalog"] = builder_catalog()
+        if obj is not None:
+            context["members"] = (
+                Membership.objects.filter(segment=obj)
+                .select_related("contact")
+                .order_by("-entered_at")[:MEMBERS_SHOWN]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.action(description="Rebuild the selected segments now")
+    def rebuild(self, request, queryset):
+        now = timezone.now()
+        for segment in queryset:
+            results = services.segment_rebuild(segment=segment, now=now)
+            diff = results[segment.slug]
+            self.message_user(
+                request, f"{segment.name}: {diff.size} members, {diff.entered} entered, {diff.exited} left",
+                messages.SUCCESS,
+            )  # fmt: skip
