@@ -29,20 +29,31 @@ from segments.conditions.schema import (
 from segments.models import Segment
 
 
-def vocabulary(*, exclude_slug: str | None = None) -> Vocabulary:
-    slugs = Segment.objects.values_list("slug", flat=True)
-    if exclude_slug:
-        slugs = slugs.exclude(slug=exclude_slug)
-    return Vocabulary(kinds=set(TouchpointKind.objects.values_list("key", flat=True)), segments=set(slugs))
+@dataclass(frozen=True)
+class Known:
+    """What a tree is checked and compiled against: the kinds and segments that exist.
+    Loaded once per batch of evaluations, not once per segment."""
+
+    vocabulary: Vocabulary
+    segment_ids: dict[str, int]
+
+    @classmethod
+    def load(cls) -> Known:
+        segment_ids = dict(Segment.objects.values_list("slug", "id"))
+        kinds = set(TouchpointKind.objects.values_list("key", flat=True))
+        return cls(Vocabulary(kinds=kinds, segments=set(segment_ids)), segment_ids)
 
 
-def parsed(tree: Any, *, exclude_slug: str | None = None) -> Node:
+def parsed(tree: Any, *, exclude_slug: str | None = None, known: Known | None = None) -> Node:
     """The tree as nodes, or ConditionError with every problem and its path."""
-    return parse(tree, vocabulary(exclude_slug=exclude_slug))
+    vocabulary = (known or Known.load()).vocabulary
+    if exclude_slug:
+        vocabulary = Vocabulary(kinds=vocabulary.kinds, segments=set(vocabulary.segments) - {exclude_slug})
+    return parse(tree, vocabulary)
 
 
-def compiled(node: Node, *, now: datetime, mode: str = "set") -> Compiled:
-    segment_ids = dict(Segment.objects.values_list("slug", "id"))
+def compiled(node: Node, *, now: datetime, mode: str = "set", known: Known | None = None) -> Compiled:
+    segment_ids = (known or Known.load()).segment_ids
     return compile_tree(node, now=now, segment_ids=segment_ids, mode=mode, intent_sql=_intent_sql())
 
 
@@ -51,10 +62,12 @@ def _intent_sql():
     return None
 
 
-def matching_ids_sql(node: Node, *, now: datetime, contact_ids: bool = False) -> tuple[str, list[Any]]:
+def matching_ids_sql(
+    node: Node, *, now: datetime, contact_ids: bool = False, known: Known | None = None
+) -> tuple[str, list[Any]]:
     """SELECT c.id of every matching contact (or, with contact_ids, of those among the
     list given as the last parameter)."""
-    plan = compiled(node, now=now, mode="one" if contact_ids else "set")
+    plan = compiled(node, now=now, mode="one" if contact_ids else "set", known=known)
     sql = f"SELECT c.id FROM {plan.from_sql()} WHERE {plan.sql}"
     if contact_ids:
         sql += " AND c.id = ANY(%s)"
@@ -107,8 +120,9 @@ def why(node: Node, *, contact_id: int, now: datetime) -> NodeResult:
     flat: list[tuple[str, Node]] = []
     _flatten(node, "", flat)
     columns, params, joins = [], [], set()
+    known = Known.load()
     for _, part in flat:
-        plan = compiled(part, now=now, mode="one")
+        plan = compiled(part, now=now, mode="one", known=known)
         columns.append(plan.sql)
         params.extend(plan.params)
         joins |= plan.joins

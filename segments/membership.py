@@ -25,7 +25,7 @@ from django.db.models import F
 
 from ledger.context import Actor, acting_as, current_actor
 from ledger.models import Category
-from segments.evaluation import matching_ids_sql, parsed
+from segments.evaluation import Known, matching_ids_sql, parsed
 from segments.models import Segment, SegmentSize
 
 LOCK_SPACE = 7_341  # the first key of the segments' advisory locks
@@ -51,13 +51,16 @@ def _locked(segment: Segment, *, exclusive: bool):
     yield
 
 
-def apply_diff(segment: Segment, *, now: datetime, contact_ids: Sequence[int] | None = None) -> Diff:
+def apply_diff(
+    segment: Segment, *, now: datetime, contact_ids: Sequence[int] | None = None, known: Known | None = None
+) -> Diff:
     """Bring the membership in line with the conditions, for every contact or for the
     given ones. Runs in the caller's transaction."""
     if segment.kind != Segment.Kind.DYNAMIC:
         return Diff(0, 0)
-    node = parsed(segment.conditions)
-    wanted_sql, params = matching_ids_sql(node, now=now, contact_ids=contact_ids is not None)
+    known = known or Known.load()
+    node = parsed(segment.conditions, known=known)
+    wanted_sql, params = matching_ids_sql(node, now=now, contact_ids=contact_ids is not None, known=known)
     if contact_ids is not None:
         params = [*params, list(contact_ids)]
     scope = "" if contact_ids is None else "AND m.contact_id = ANY(%s)"

@@ -10,7 +10,7 @@ from contacts.models import Contact
 from segments.models import Segment
 
 
-def _edges() -> dict[int, set[int]]:
+def edges_load() -> dict[int, set[int]]:
     """segment id -> ids of the segments its conditions use."""
     edges: dict[int, set[int]] = {}
     for user_id, used_id in Segment.uses.through.objects.values_list("from_segment_id", "to_segment_id"):
@@ -18,27 +18,29 @@ def _edges() -> dict[int, set[int]]:
     return edges
 
 
-def segments_using(segment: Segment) -> list[Segment]:
-    """Every segment that uses this one, directly or through others."""
-    edges = _edges()
+def segments_using(*segments: Segment, edges: dict[int, set[int]] | None = None) -> list[Segment]:
+    """Every segment that uses one of these, directly or through others."""
+    edges = edges_load() if edges is None else edges
     users: dict[int, set[int]] = {}
     for user_id, used in edges.items():
         for used_id in used:
             users.setdefault(used_id, set()).add(user_id)
     found: set[int] = set()
-    todo = [segment.pk]
+    todo = [segment.pk for segment in segments]
     while todo:
         for user_id in users.get(todo.pop(), ()):
             if user_id not in found:
                 found.add(user_id)
                 todo.append(user_id)
+    if not found:
+        return []
     return list(Segment.objects.filter(pk__in=found))
 
 
 def segment_paths_to(*, start: Segment, target: Segment) -> list[str] | None:
     """The slugs from start to target along "uses", or None when target is not reached:
     saving target to use start would close a circle."""
-    edges = _edges()
+    edges = edges_load()
     slugs = dict(Segment.objects.values_list("pk", "slug"))
     path: list[int] = []
     seen: set[int] = set()
@@ -57,10 +59,12 @@ def segment_paths_to(*, start: Segment, target: Segment) -> list[str] | None:
     return [slugs.get(node, target.slug) for node in path] if visit(start.pk) else None
 
 
-def dependency_order(segments: Iterable[Segment]) -> list[Segment]:
+def dependency_order(
+    segments: Iterable[Segment], *, edges: dict[int, set[int]] | None = None
+) -> list[Segment]:
     """The segments, each after those it uses (no repeats)."""
     by_id = {segment.pk: segment for segment in segments}
-    edges = _edges()
+    edges = edges_load() if edges is None else edges
     ordered: list[Segment] = []
     placed: set[int] = set()
 

@@ -18,10 +18,10 @@ from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
 from segments.conditions.reads import reads_of
 from segments.conditions.schema import ConditionError
-from segments.evaluation import parsed
+from segments.evaluation import Known, parsed
 from segments.membership import Diff, apply_diff
 from segments.models import Membership, MembershipEvent, Segment
-from segments.selectors import dependency_order, segment_paths_to, segments_using
+from segments.selectors import dependency_order, edges_load, segment_paths_to, segments_using
 
 SEGMENT_FIELDS = ("name", "slug", "description", "kind", "conditions")
 RESERVED_SLUGS = {"preview"}  # an address of the API under segments/
@@ -147,50 +147,49 @@ def segment_delete(*, segment: Segment) -> None:
     )
 
 
-def segment_rebuild(*, segment: Segment, now: datetime | None = None) -> dict[str, Diff]:
-    """Rebuild the segment from its conditions, then every segment that uses it, in
-    dependency order. Returns the diff per slug."""
-    now = now or timezone.now()
-    order = dependency_order([segment, *segments_using(segment)])
+def _apply_in_order(
+    segments: list[Segment], *, now: datetime, contact_ids: list[int] | None = None
+) -> dict[str, Diff]:
+    """The segments and every segment that uses them, each after those it uses. A whole
+    rebuild commits segment by segment; a re-evaluation of a few contacts is one commit."""
+    edges = edges_load()
+    known = Known.load()
+    order = dependency_order([*segments, *segments_using(*segments, edges=edges)], edges=edges)
     results = {}
     for each in order:
         with transaction.atomic():
-            results[each.slug] = apply_diff(each, now=now)
+            ids = contact_ids
+            if ids is not None and each.reads_account_touchpoints:
+                ids = _with_account_mates(ids)
+            results[each.slug] = apply_diff(each, now=now, contact_ids=ids, known=known)
     return results
+
+
+def segment_rebuild(*, segment: Segment, now: datetime | None = None) -> dict[str, Diff]:
+    """Rebuild the segment from its conditions, then every segment that uses it, in
+    dependency order. Returns the diff per slug."""
+    return _apply_in_order([segment], now=now or timezone.now())
 
 
 def segments_rebuild_timed(*, now: datetime | None = None) -> dict[str, Diff]:
     """The segments whose answer moves with the clock ("in the last 30 days"), and those
     that use them: the periodic rebuild."""
-    now = now or timezone.now()
     timed = list(Segment.objects.filter(kind=Segment.Kind.DYNAMIC, uses_time=True))
-    users = [user for segment in timed for user in segments_using(segment)]
-    results = {}
-    for each in dependency_order([*timed, *users]):
-        with transaction.atomic():
-            results[each.slug] = apply_diff(each, now=now)
-    return results
+    return _apply_in_order(timed, now=now or timezone.now()) if timed else {}
 
 
+@transaction.atomic
 def segments_reevaluate(
     *, contact_ids: Iterable[int], affected: Iterable[Segment], now: datetime | None = None
 ) -> dict[str, Diff]:
-    """Re-evaluate these segments (and those that use them) for these contacts only."""
-    now = now or timezone.now()
+    """Re-evaluate these segments (and those that use them) for these contacts only;
+    returns the diffs of the segments that changed."""
     ids = sorted(set(contact_ids))
     affected = list(affected)
     if not ids or not affected:
         return {}
-    users = [user for segment in affected for user in segments_using(segment)]
-    results = {}
-    with transaction.atomic():
-        for each in dependency_order([*affected, *users]):
-            diff = apply_diff(
-                each, now=now, contact_ids=_with_account_mates(ids) if each.reads_account_touchpoints else ids
-            )
-            if diff.entered or diff.exited:
-                results[each.slug] = diff
-    return results
+    results = _apply_in_order(affected, now=now or timezone.now(), contact_ids=ids)
+    return {slug: diff for slug, diff in results.items() if diff.entered or diff.exited}
 
 
 def _with_account_mates(contact_ids: list[int]) -> list[int]:

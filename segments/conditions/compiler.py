@@ -71,6 +71,12 @@ JSON_COLUMNS = {
 NEGATIONS = {"neq": "eq", "not_in": "in", "not_contains": "contains", "is_not_set": "is_set"}
 # A JSON string that reads as a number compares as one; anything else never does.
 NUMBER_PATTERN = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+# The same test in SQL/JSON path, where a string literal escapes its backslashes.
+JSON_NUMBER = (
+    '(@.type() == "number" || (@.type() == "string" && @ like_regex "'
+    + NUMBER_PATTERN.replace("\\", "\\\\")
+    + '"))'
+)
 
 
 @dataclass
@@ -131,16 +137,13 @@ class _Compiler:
 
     def node(self, node: Node) -> str:
         match node:
-            case All(children=()):
-                return "TRUE"
-            case Any_(children=()):
-                return "FALSE"
             case All(children=children):
-                return "(" + " AND ".join(self.node(child) for child in children) + ")"
+                return self.combine(children, "AND")
             case Any_(children=children):
-                return "(" + " OR ".join(self.node(child) for child in children) + ")"
+                return self.combine(children, "OR")
             case Not(child=child):
-                return f"(NOT {self.node(child)})"
+                inner = self.node(child)
+                return {"TRUE": "FALSE", "FALSE": "TRUE"}.get(inner, f"(NOT {inner})")
             case FieldLeaf():
                 return self.field(node)
             case TagLeaf(name=name):
@@ -160,6 +163,29 @@ class _Compiler:
             case TouchpointLeaf():
                 return self.touchpoints(node)
         raise TypeError(f"not a condition node: {node!r}")
+
+    def combine(self, children: tuple[Node, ...], operator: str) -> str:
+        """AND / OR with the constants folded away: PostgreSQL turns `IN (subquery)` into
+        a join only where it stands among ANDs, not under an `OR FALSE` left by a leaf that
+        can never hold (an intent nobody has yet). A dropped part takes its parameters."""
+        start = len(self.params)
+        pieces = []
+        for child in children:
+            before = len(self.params)
+            sql = self.node(child)
+            pieces.append((sql, self.params[before:]))
+        del self.params[start:]
+        neutral, absorbing = ("TRUE", "FALSE") if operator == "AND" else ("FALSE", "TRUE")
+        if any(sql == absorbing for sql, _ in pieces):
+            return absorbing
+        kept = [(sql, params) for sql, params in pieces if sql != neutral]
+        for _, params in kept:
+            self.params.extend(params)
+        if not kept:
+            return neutral
+        if len(kept) == 1:
+            return kept[0][0]
+        return "(" + f" {operator} ".join(sql for sql, _ in kept) + ")"
 
     # --- field leaves -----------------------------------------------------------------
 
@@ -259,12 +285,13 @@ class _Compiler:
                 f" THEN NULLIF({value()} #>> '{{}}', '') END)"
             )
 
-        def as_number() -> str:
-            return (
-                f"(CASE WHEN jsonb_typeof({value()}) = 'number' THEN ({value()} #>> '{{}}')::numeric"
-                f" WHEN jsonb_typeof({value()}) = 'string' AND ({value()} #>> '{{}}') ~ '{NUMBER_PATTERN}'"
-                f" THEN ({value()} #>> '{{}}')::numeric END)"
-            )
+        def number_test(condition: str, values: dict[str, Any]) -> str:
+            """A numeric test in one pass over the JSON value: a number, or a string that
+            reads as one, compared; anything else is false."""
+            found = value()  # placeholders in the order they appear
+            path = self.param(f"strict $ ? ({JSON_NUMBER} && {condition})")
+            variables = ", ".join(f"'{name}', {self.param(number)}" for name, number in values.items())
+            return f"jsonb_path_exists({found}, {path}::jsonpath, jsonb_build_object({variables}), true)"
 
         def as_date() -> str:
             return (
@@ -277,7 +304,7 @@ class _Compiler:
             if isinstance(item, bool):
                 return f"({value()} = {self.param('true' if item else 'false')}::jsonb)"
             if isinstance(item, (int, float)):
-                return f"({as_number()} = {self.param(item)})"
+                return number_test("@.double() == $v", {"v": item})
             if isinstance(item, (datetime, RelativeDate)):
                 return f"({as_date()} = {self.param(item)})"
             return f"(lower({as_text()}) = lower({self.param(_text(item))}))"
@@ -293,8 +320,14 @@ class _Compiler:
                 return self.text_comparison(as_text(), op, given)
             case "gt" | "gte" | "lt" | "lte" | "between":
                 sample = given[0] if op == "between" else given
-                target = as_date() if isinstance(sample, (datetime, RelativeDate)) else as_number()
-                return self.ordered_comparison(target, op, given)
+                if isinstance(sample, (datetime, RelativeDate)):
+                    return self.ordered_comparison(as_date(), op, given)
+                if op == "between":
+                    return number_test(
+                        "@.double() >= $low && @.double() <= $high", {"low": given[0], "high": given[1]}
+                    )
+                symbol = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
+                return number_test(f"@.double() {symbol} $v", {"v": given})
             case "within_last" | "older_than":
                 return self.ordered_comparison(as_date(), op, given)
         raise ValueError(f"{op} does not apply to {leaf.path}")
@@ -337,10 +370,12 @@ class _Compiler:
             return f"EXISTS (SELECT 1 FROM contacts_touchpoint t {scope} WHERE {match} AND {condition})"
         compare = "=" if exact else ">="
         if self.mode == "set":
+            # Never NULL: the key is tested for NULL first and the list holds none, so the
+            # IN can stay bare, which lets PostgreSQL plan it as a semi-join.
             return (
-                f"COALESCE({key} IN (SELECT {owner} FROM contacts_touchpoint t {scope}"
+                f"({key} IS NOT NULL AND {key} IN (SELECT {owner} FROM contacts_touchpoint t {scope}"
                 f" WHERE {owner} IS NOT NULL AND {condition}"
-                f" GROUP BY {owner} HAVING count(*) {compare} {threshold}), FALSE)"
+                f" GROUP BY {owner} HAVING count(*) {compare} {threshold}))"
             )
         # One contact: count no further than the answer needs.
         return (

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from contacts.models import Account, Contact
+from contacts.models import Account, Contact, Touchpoint
+from segments.models import Segment
 
 
 def test_bench_prints_one_json_line_per_case_against_a_baseline_and_leaves_nothing(db, capsys):
@@ -30,7 +31,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
     with pytest.raises(
         CommandError,
         match=(
-            "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, ingest_api"
+            "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, "
+            "ingest_api, segment_incremental, segment_rebuild"
         ),
     ):
         call_command("bench", "nope")
@@ -78,3 +80,20 @@ def test_the_api_benchmark_cleans_up_also_when_it_fails(transactional_db, monkey
     assert not Contact.objects.exists()
     assert not ApiKey.objects.exists()
     assert not Action.objects.exists()
+
+
+def test_segment_benchmarks_agree_with_their_baselines_and_leave_nothing(transactional_db, capsys):
+    # when
+    call_command("bench", "segment_rebuild", "--scale", "300")
+    call_command("bench", "segment_incremental", "--scale", "300")
+
+    # then
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["bench"], line.get("tree")) for line in lines] == [
+        ("segment_rebuild", "example"),
+        ("segment_rebuild", "account_based"),
+        ("segment_incremental", None),
+    ]
+    assert all(line["agrees_with_baseline"] for line in lines[:2])
+    assert lines[2]["segments"] == 50
+    assert not Contact.objects.exists() and not Segment.objects.exists() and not Touchpoint.objects.exists()

@@ -137,6 +137,7 @@ touchpoint_leaves = st.builds(
 leaves = (
     field_leaves("contact")
     | st.fixed_dictionaries({"tag": st.sampled_from(["vip", "Beta"])})
+    | st.fixed_dictionaries({"intent": st.just("compare")})  # nobody has an intent score yet
     | touchpoint_leaves
 )
 trees = st.recursive(
