@@ -7,6 +7,7 @@ without SECRET_KEY stops at start instead of running with a guessable key.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from mops import embedded
@@ -136,6 +137,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Installed into django-celery-beat's tables by its scheduler; editable in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},
+    "reporting-rebuild-closed-days": {
+        "task": "reporting.tasks.rollups_rebuild_recent_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
