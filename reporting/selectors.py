@@ -166,3 +166,59 @@ def action_list(
 
 def manual_action_latest(*, limit: int = 10) -> list[Action]:
     return list(Action.objects.filter(actor_kind=ActorKind.MANUAL).order_by("-occurred_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a contact's history: a touchpoint it made or an action done to it."""
+
+    occurred_at: object
+    kind: str  # "touchpoint" or "action"
+    title: str
+    detail: str
+    channel: str = ""
+    actor_kind: str = ""
+    actor_name: str = ""
+
+
+def contact_timeline(*, contact_id: int, limit: int = 100) -> list[TimelineEntry]:
+    """The contact's touchpoints and ledger actions, newest first; each side read through its
+    (contact, occurred_at) index, so a contact with years of history costs two short scans."""
+    from contacts.models import Touchpoint
+
+    touchpoints = Touchpoint.objects.filter(contact_id=contact_id).select_related("kind")
+    touchpoints = touchpoints.order_by("-occurred_at")
+    actions = Action.objects.filter(contact_id=contact_id).order_by("-occurred_at", "-id")
+    entries = [
+        TimelineEntry(
+            occurred_at=touchpoint.occurred_at,
+            kind="touchpoint",
+            title=touchpoint.kind.name,
+            detail=touchpoint.summary,
+            channel=channel_label(touchpoint.channel),
+        )
+        for touchpoint in touchpoints[:limit]
+    ] + [
+        TimelineEntry(
+            occurred_at=action.occurred_at,
+            kind="action",
+            title=f"{category_label(action.category)}: {action.verb}",
+            detail=", ".join(f"{key}: {value}" for key, value in list(action.details.items())[:4]),
+            channel=channel_label(action.channel) if action.channel else "",
+            actor_kind=action.actor_kind,
+            actor_name=action.actor_name,
+        )
+        for action in actions[:limit]
+    ]
+    return sorted(entries, key=lambda entry: entry.occurred_at, reverse=True)[:limit]
+
+
+def contact_tally(*, contact_id: int) -> Tally:
+    """Everything done to one contact, by software and by hand."""
+    from django.db.models import Count, Q
+
+    counts = Action.objects.filter(contact_id=contact_id).aggregate(
+        algorithmic=Count("id", filter=Q(actor_kind=ActorKind.ALGORITHMIC)),
+        manual=Count("id", filter=Q(actor_kind=ActorKind.MANUAL)),
+    )
+    return Tally(algorithmic=counts["algorithmic"], manual=counts["manual"])

@@ -10,12 +10,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from common.admin_paging import EstimatedCountPaginator
-from contacts.models import Touchpoint
+from contacts.models import Contact, Touchpoint
 from reporting.exports import actions_csv, csv_response, groups_csv, suggestions_csv
 from reporting.forms import PRESETS, ActionFilterForm, PeriodForm
 from reporting.periods import Period
@@ -26,6 +27,8 @@ from reporting.selectors import (
     automation_ratio,
     category_label,
     channel_label,
+    contact_tally,
+    contact_timeline,
     manual_action_latest,
 )
 from reporting.suggestions import automate_next
@@ -216,5 +219,26 @@ class HomeView(ReportPage):
             manual_latest=manual_action_latest(limit=8),
             suggestion=next(iter(automate_next(period=period, limit=1)), None),
             recent=recent,
+        )
+        return context
+
+
+class ContactView(ReportPage):
+    """A contact seen whole: who they are, and the timeline of what they did (touchpoints)
+    and what was done to them (the ledger), by software or by hand."""
+
+    template_name = "reporting/contact.html"
+    title = "Contact"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        contact = get_object_or_404(
+            Contact.objects.select_related("account", "owner").prefetch_related("tags"), pk=kwargs["pk"]
+        )
+        context.update(
+            contact=contact,
+            title=f"{contact.first_name} {contact.last_name}".strip() or contact.email,
+            tally=contact_tally(contact_id=contact.pk),
+            timeline=contact_timeline(contact_id=contact.pk),
         )
         return context

@@ -74,7 +74,18 @@
             x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
           },
           plugins: {
-            legend: { labels: { color: textColor(), usePointStyle: true } },
+            legend: {
+              labels: {
+                color: textColor(),
+                usePointStyle: true,
+                // the series' marker in the legend is a circle, whatever its first day was
+                generateLabels: function (chart) {
+                  var items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+                  items.forEach(function (item) { if (item.datasetIndex === 0) { item.pointStyle = "circle"; } });
+                  return items;
+                },
+              },
+            },
             tooltip: {
               callbacks: {
                 label: function (item) {

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from ledger.context import Actor
+from ledger.context import Actor, acting_as
 from reporting.services import rollups_roll
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.factories import ContactFactory, TouchpointFactory
@@ -146,3 +146,30 @@ def test_a_category_of_the_chart_drills_down_to_its_actions(page, ledger, at_now
     expect(page.locator(".actions-table tbody tr")).to_have_count(3)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "reports-actions.png", full_page=True)
+
+
+def test_from_the_admin_a_contact_opens_in_its_360_view(page, marketer, at_now):
+    from contacts.services import contact_create, contact_update
+
+    # given a contact captured by software and given an owner by hand
+    with acting_as(ROBOT):
+        contact = contact_create(email="lea@example.com", first_name="Léa", last_name="Martin", tags=["vip"])
+    at = datetime(2026, 6, 19, 9, tzinfo=UTC)
+    TouchpointFactory(contact=contact, kind_id="webinar_registration", channel="events", occurred_at=at)
+    with acting_as(Actor.for_user(marketer)):
+        contact_update(contact=contact, data={"owner": marketer})
+
+    # when the marketer opens the contact in the admin and follows the 360° link
+    log_in(page, "maya")
+    page.goto(f"/admin/contacts/contact/{contact.pk}/change/")
+    page.click("text=360° view")
+
+    # then its whole history is on one page
+    expect(page.locator("h1")).to_contain_text("Léa Martin")
+    entries = page.locator(".timeline-360 .entry")
+    expect(entries).to_have_count(4)  # created, tagged, owner assigned, the registration
+    expect(entries.first).to_contain_text("Routing: contact.updated")
+    expect(entries.first).to_contain_text("by hand")
+    expect(page.get_by_test_id("contact-ratio")).to_have_text("2 : 1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "reports-contact.png", full_page=True)

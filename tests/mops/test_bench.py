@@ -30,7 +30,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
     with pytest.raises(
         CommandError,
         match=(
-            "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, ingest_api"
+            "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, "
+            "ingest_api, report_ratio"
         ),
     ):
         call_command("bench", "nope")
@@ -78,3 +79,17 @@ def test_the_api_benchmark_cleans_up_also_when_it_fails(transactional_db, monkey
     assert not Contact.objects.exists()
     assert not ApiKey.objects.exists()
     assert not Action.objects.exists()
+
+
+def test_the_report_benchmark_checks_its_figures_against_the_ledger_and_leaves_nothing(db, capsys):
+    from ledger.models import Action
+    from reporting.models import ActionRollup
+
+    call_command("bench", "report_ratio", "--scale", "20000")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["bench"], line["n"], line["per"]) == ("report_ratio", 20000, "report")
+    assert 0 < line["actions_in_period"] < 20000
+    assert line["seconds"] > 0 and line["baseline_seconds"] > 0
+    assert not Action.objects.exists()
+    assert not ActionRollup.objects.exists()

@@ -108,3 +108,33 @@ def test_the_admin_index_links_to_the_pages(client_of, viewer):
     page = client_of(viewer).get("/admin/").content.decode()
     assert 'href="/home/"' in page
     assert 'href="/reports/automation/"' in page
+
+
+def test_the_contact_page_shows_touchpoints_and_actions_newest_first(client_of, viewer, as_robot):
+    from contacts.services import contact_create, contact_update
+    from ledger.context import acting_as
+    from tests.factories import TouchpointFactory
+
+    # given a contact created by software, a touchpoint, and a score changed by hand
+    contact = contact_create(email="lea@example.com", first_name="Léa")
+    TouchpointFactory(contact=contact, kind_id="webinar_registration", channel="events",
+                      occurred_at=datetime(2000, 6, 2, tzinfo=UTC))  # fmt: skip
+    with acting_as(Actor.for_user(viewer)):
+        contact_update(contact=contact, data={"score": 70})
+
+    # when a viewer opens the contact's page
+    page = client_of(viewer).get(f"/contacts/{contact.pk}/").content.decode()
+
+    # then the history is there, newest first, and who did what
+    assert page.index("Scoring: contact.updated") < page.index("Data capture: contact.created")
+    assert page.index("Data capture: contact.created") < page.index("Webinar registration")
+    assert "1 : 1" in page
+    assert "by hand" in page
+
+
+def test_the_admin_contact_page_links_to_the_contact_page(client_of, admin_user):
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory()
+    page = client_of(admin_user).get(f"/admin/contacts/contact/{contact.pk}/change/").content.decode()
+    assert f'href="/contacts/{contact.pk}/"' in page
