@@ -24,7 +24,7 @@ CAMPAIGN_SQL = (
     "CASE WHEN actor_type = 'campaign' THEN actor_name END, ''), 200)"
 )
 DAY_SQL = "(occurred_at AT TIME ZONE %(tz)s)::date"
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "1s"  # writers queue behind a waiting lock: never make them wait long
 
 
 class LedgerBusyError(RuntimeError):
