@@ -164,16 +164,25 @@ def test_the_command_refuses_a_bad_date(db):
         call_command("rollup_actions", "--since", "2026-13-01")
 
 
-def test_beat_rolls_regularly_and_rebuilds_closed_days_nightly(settings):
-    tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks["reporting.tasks.rollups_roll_task"] == 300.0
-    nightly = tasks["reporting.tasks.rollups_rebuild_recent_task"]
-    assert (nightly.hour, nightly.minute) == ({2}, {15})
-
-
 def test_the_roll_task_runs_in_a_worker_context(as_robot, celery_eager):
     from reporting.tasks import rollups_rebuild_recent_task, rollups_roll_task
 
     record(as_robot, 2, category="email", verb="email.sent")
     assert rollups_roll_task.delay().get() == 2
     assert rollups_rebuild_recent_task.delay(days=2).get() == 2
+
+
+def test_beat_installs_the_rolls_in_its_database_schedule(transactional_db):
+    # the scheduler closes the connection it starts on, as a long-running process does
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from mops.celery import app
+
+    DatabaseScheduler(app=app)
+
+    tasks = dict(PeriodicTask.objects.values_list("name", "task"))
+    assert tasks["reporting-roll-ledger"] == "reporting.tasks.rollups_roll_task"
+    assert tasks["reporting-rebuild-closed-days"] == "reporting.tasks.rollups_rebuild_recent_task"
+    nightly = PeriodicTask.objects.get(name="reporting-rebuild-closed-days").crontab
+    assert (nightly.hour, nightly.minute) == ("2", "15")
