@@ -111,10 +111,12 @@ def rollups_rebuild(*, since: date | None = None) -> RollResult:
     """Count again from the ledger every day from `since` (every day when None), and add
     what arrived since the last roll for the days before it."""
     through_id = _committed_through_id()
-    params = {"tz": timezone.get_default_timezone_name(), "through": through_id}
     with transaction.atomic():
         mark = _locked_mark()
-        params["after"] = mark.through_id
+        # A roll may have passed this point meanwhile; the mark never moves back, or the days
+        # before `since` would keep counts of actions that became "live" again.
+        through_id = max(through_id, mark.through_id)
+        params = {"tz": timezone.get_default_timezone_name(), "through": through_id, "after": mark.through_id}
         with connection.cursor() as cursor:
             if since is None:
                 cursor.execute(f"DELETE FROM {ActionRollup._meta.db_table}")

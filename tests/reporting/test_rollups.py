@@ -186,3 +186,20 @@ def test_beat_installs_the_rolls_in_its_database_schedule(transactional_db):
     assert tasks["reporting-rebuild-closed-days"] == "reporting.tasks.rollups_rebuild_recent_task"
     nightly = PeriodicTask.objects.get(name="reporting-rebuild-closed-days").crontab
     assert (nightly.hour, nightly.minute) == ("2", "15")
+
+
+def test_a_rebuild_never_moves_the_mark_back(as_robot, monkeypatch):
+    from reporting import services
+
+    # given actions rolled up, and a rebuild that saw the ledger before that roll finished
+    record(as_robot, 2, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
+    rolled = rollups_roll()
+    monkeypatch.setattr(services, "_committed_through_id", lambda: rolled.through_id - 1)
+
+    # when it rebuilds the days from 5 May
+    rollups_rebuild(since=date(2026, 5, 5))
+
+    # then the earlier day is still counted once
+    assert RollupMark.objects.get().through_id == rolled.through_id
+    rows = action_counts(period=Period(date(2026, 5, 4), date(2026, 5, 4)))
+    assert (rows[0].algorithmic, rows[0].manual) == (2, 0)
