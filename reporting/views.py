@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -47,12 +48,12 @@ class ReportPage(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
 
     login_url = reverse_lazy("admin:login")
     permission_required = "reporting.view_actionrollup"
-    raise_exception = False
     title = ""
 
     def handle_no_permission(self):
+        # A stranger is sent to sign in; a signed-in person without the role is told no.
         if self.request.user.is_authenticated:
-            self.raise_exception = True
+            raise PermissionDenied("your role does not include reading reports")
         return super().handle_no_permission()
 
     def get_context_data(self, **kwargs):
