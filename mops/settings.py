@@ -7,6 +7,7 @@ without SECRET_KEY stops at start instead of running with a guessable key.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from mops import embedded
@@ -135,12 +136,17 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
 # Installed into django-celery-beat's tables when beat starts; editable in the admin after.
 CELERY_BEAT_SCHEDULE = {
     # Conditions such as "in the last 30 days" change answer with the clock alone.
     "segments-rebuild-timed": {"task": "segments.tasks.segments_rebuild_timed_task", "schedule": 600.0},
+    "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},
+    "reporting-rebuild-closed-days": {
+        "task": "reporting.tasks.rollups_rebuild_recent_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
-CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -9,11 +9,13 @@ admin.site.site_title = "MOps back-office"
 admin.site.index_title = "Marketing operations"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="reporting:home", permanent=False)),
     path("favicon.ico", RedirectView.as_view(url=static("mops/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
+    path("", include("reporting.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("segments.api.urls")),
+    path("api/v1/", include("reporting.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

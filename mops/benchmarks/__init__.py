@@ -91,5 +91,6 @@ def load_all() -> None:
         import_contacts,
         import_touchpoints,
         ingest_api,
+        report_ratio,
         segments,
     )

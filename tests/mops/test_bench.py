@@ -32,7 +32,7 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         CommandError,
         match=(
             "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, "
-            "ingest_api, segment_incremental, segment_rebuild"
+            "ingest_api, report_ratio, segment_incremental, segment_rebuild"
         ),
     ):
         call_command("bench", "nope")
@@ -97,3 +97,17 @@ def test_segment_benchmarks_agree_with_their_baselines_and_leave_nothing(transac
     assert all(line["agrees_with_baseline"] for line in lines[:2])
     assert lines[2]["segments"] == 50
     assert not Contact.objects.exists() and not Segment.objects.exists() and not Touchpoint.objects.exists()
+
+
+def test_the_report_benchmark_checks_its_figures_against_the_ledger_and_leaves_nothing(db, capsys):
+    from ledger.models import Action
+    from reporting.models import ActionRollup
+
+    call_command("bench", "report_ratio", "--scale", "20000")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["bench"], line["n"], line["per"]) == ("report_ratio", 20000, "report")
+    assert 0 < line["actions_in_period"] < 20000
+    assert line["seconds"] > 0 and line["baseline_seconds"] > 0
+    assert not Action.objects.exists()
+    assert not ActionRollup.objects.exists()
