@@ -33,6 +33,7 @@ from reporting.selectors import (
     manual_action_latest,
 )
 from reporting.suggestions import automate_next
+from segments.selectors import contact_segment_answers, segments_with_sizes
 
 TABLES = {
     "category": "By category",
@@ -220,6 +221,7 @@ class HomeView(ReportPage):
             manual_latest=manual_action_latest(limit=8),
             suggestion=next(iter(automate_next(period=period, limit=1)), None),
             recent=recent,
+            segments=segments_with_sizes(),
         )
         return context
 
@@ -241,5 +243,6 @@ class ContactView(ReportPage):
             title=f"{contact.first_name} {contact.last_name}".strip() or contact.email,
             tally=contact_tally(contact_id=contact.pk),
             timeline=contact_timeline(contact_id=contact.pk),
+            segment_answers=contact_segment_answers(contact, now=timezone.now()),
         )
         return context

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from contacts.models import Contact
-from segments.models import Segment
+from segments.models import Membership, Segment
 
 
 def edges_load() -> dict[int, set[int]]:
@@ -172,3 +172,22 @@ def builder_catalog() -> dict:
             [slug, name] for slug, name in Segment.objects.order_by("name").values_list("slug", "name")
         ],
     }
+
+
+def segments_with_sizes(*, limit: int = 12) -> QuerySet[Segment]:
+    return Segment.objects.order_by("-size", "name")[:limit]
+
+
+def contact_segment_answers(contact: Contact, *, now) -> list[dict]:
+    """Each segment and this contact: in or not, and for a dynamic one, why, node by node."""
+    from segments.evaluation import Known, parsed, why
+
+    member_of = set(Membership.objects.filter(contact=contact).values_list("segment_id", flat=True))
+    known = Known.load()
+    answers = []
+    for segment in Segment.objects.order_by("name"):
+        answer = {"segment": segment, "member": segment.pk in member_of, "why": None}
+        if segment.kind == Segment.Kind.DYNAMIC:
+            answer["why"] = why(parsed(segment.conditions, known=known), contact_id=contact.pk, now=now)
+        answers.append(answer)
+    return answers
