@@ -1,8 +1,11 @@
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from common.admin_saving import adopt
+from contacts.models import Contact
 from segments import services
 from segments.conditions.explain import explain
 from segments.conditions.schema import ConditionError, parse
@@ -13,6 +16,19 @@ MEMBERS_SHOWN = 20
 
 
 class SegmentAdminForm(forms.ModelForm):
+    add_emails = forms.CharField(
+        label="Add to the list",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Static lists only: e-mail addresses of contacts, separated by commas, spaces or lines.",
+    )
+    remove_emails = forms.CharField(
+        label="Take off the list",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Static lists only: e-mail addresses to take off.",
+    )
+
     class Meta:
         model = Segment
         fields = ["name", "slug", "description", "kind", "conditions"]
@@ -27,8 +43,28 @@ class SegmentAdminForm(forms.ModelForm):
         self.fields["slug"].required = False
         self.fields["conditions"].required = False
 
+    def _contacts(self, field: str) -> list[int]:
+        """The ids behind the addresses typed in; an address nobody has is an error."""
+        addresses = {
+            address.lower() for address in re.split(r"[\s,;]+", self.cleaned_data.get(field, "")) if address
+        }
+        if not addresses:
+            return []
+        if self.cleaned_data.get("kind") != Segment.Kind.STATIC:
+            self.add_error(
+                field, "Only a static list takes contacts by hand; this segment follows its conditions."
+            )
+            return []
+        found = dict(Contact.objects.filter(email__in=addresses).values_list("email", "pk"))
+        missing = sorted(addresses - set(found))
+        if missing:
+            self.add_error(field, f"No contact has these addresses: {', '.join(missing)}")
+        return sorted(found.values())
+
     def clean(self):
         data = super().clean()
+        data["add_ids"] = self._contacts("add_emails")
+        data["remove_ids"] = self._contacts("remove_emails")
         candidate = Segment(
             pk=self.instance.pk,
             name=data.get("name") or "",
@@ -79,6 +115,11 @@ class SegmentAdmin(admin.ModelAdmin):
             obj.refresh_from_db()
         else:
             adopt(obj, services.segment_create(**{**data, "name": form.cleaned_data["name"]}))
+        if form.cleaned_data["add_ids"]:
+            services.static_members_add(segment=obj, contact_ids=form.cleaned_data["add_ids"])
+        if form.cleaned_data["remove_ids"]:
+            services.static_members_remove(segment=obj, contact_ids=form.cleaned_data["remove_ids"])
+        obj.refresh_from_db()
 
     def delete_model(self, request, obj):
         services.segment_delete(segment=obj)
