@@ -92,5 +92,6 @@ def load_all() -> None:
         import_touchpoints,
         ingest_api,
         report_ratio,
+        segment_latency,
         segments,
     )
