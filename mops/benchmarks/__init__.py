@@ -23,13 +23,14 @@ REGISTRY: dict[str, Benchmark] = {}
 class Benchmark:
     name: str
     default_scale: int
-    run: Callable[[int], Iterator[dict]]
+    run: Callable[..., Iterator[dict]]
     description: str
+    reads_data: bool = False  # takes `data=Path` from `bench NAME --data DIR`
 
 
-def benchmark(name: str, *, default_scale: int, description: str):
-    def register(function: Callable[[int], Iterator[dict]]):
-        REGISTRY[name] = Benchmark(name, default_scale, function, description)
+def benchmark(name: str, *, default_scale: int, description: str, reads_data: bool = False):
+    def register(function: Callable[..., Iterator[dict]]):
+        REGISTRY[name] = Benchmark(name, default_scale, function, description, reads_data)
         return function
 
     return register
@@ -86,4 +87,4 @@ def result(
 
 
 def load_all() -> None:
-    from mops.benchmarks import admin_contacts, import_contacts, import_touchpoints, ingest_api  # noqa: F401
+    from mops.benchmarks import admin_contacts, import_contacts, import_touchpoints, ingest_api, intents  # noqa: F401
