@@ -30,7 +30,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
     with pytest.raises(
         CommandError,
         match=(
-            "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, ingest_api"
+            "unknown benchmark 'nope'; known: "
+            "admin_contacts, import_contacts, import_touchpoints, ingest_api, intents"
         ),
     ):
         call_command("bench", "nope")
