@@ -77,10 +77,10 @@ class IntentExampleAdmin(admin.ModelAdmin):
             except ValueError as error:
                 raise PermissionDenied(str(error)) from error
             adopt(obj, example)
-        else:
-            obj.labelled_by = request.user.get_username()
-            obj.source = IntentExample.Source.IMPORT
+        elif change:
             super().save_model(request, obj, form, change)
+        else:
+            adopt(obj, services.intent_example_add(text=data["text"], intent=data["intent"]))
 
 
 @admin.register(IntentModel)

@@ -68,6 +68,24 @@ def touchpoint_label(*, touchpoint: Touchpoint, intent: Intent | None, text: str
 
 
 @transaction.atomic
+def intent_example_add(*, text: str, intent: Intent | None) -> IntentExample:
+    """A labelled text typed in by a person or sent by an integration, with no touchpoint."""
+    text = text.strip()
+    if not text:
+        raise ValueError("the example has no text")
+    example = IntentExample.objects.create(
+        text=text, intent=intent, source=IntentExample.Source.IMPORT, labelled_by=current_actor().name
+    )
+    action_record(
+        category=Category.TAGGING,
+        verb="intent.labelled",
+        obj=example,
+        details={"intent": intent.key if intent else None},
+    )
+    return example
+
+
+@transaction.atomic
 def intent_examples_import(*, path: Path) -> int:
     """Labelled texts from a CSV file (text,label; label an intent key, or oos for none of
     ours). All or nothing: an unknown label rejects the file, saying where."""

@@ -13,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("mops/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("contacts.api.urls")),
+    path("api/v1/", include("intents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
