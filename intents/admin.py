@@ -66,10 +66,25 @@ class IntentExampleAdmin(admin.ModelAdmin):
     def short_text(self, example):
         return example.text[:100]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["touchpoint"] if obj else []
+
+    def delete_model(self, request, obj):
+        services.intent_example_delete_many(examples=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.intent_example_delete_many(examples=queryset.only("pk", "text"))
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         touchpoint = data.get("touchpoint")
-        if touchpoint is not None:
+        if change:
+            example = IntentExample.objects.select_related("touchpoint").get(pk=obj.pk)
+            adopt(
+                obj,
+                services.intent_example_relabel(example=example, intent=data["intent"], text=data["text"]),
+            )
+        elif touchpoint is not None:
             try:
                 example = services.touchpoint_label(
                     touchpoint=touchpoint, intent=data["intent"], text=data["text"]
@@ -77,8 +92,6 @@ class IntentExampleAdmin(admin.ModelAdmin):
             except ValueError as error:
                 raise PermissionDenied(str(error)) from error
             adopt(obj, example)
-        elif change:
-            super().save_model(request, obj, form, change)
         else:
             adopt(obj, services.intent_example_add(text=data["text"], intent=data["intent"]))
 
@@ -100,6 +113,10 @@ class IntentModelAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The active version is working; activate another one before deleting it.
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_active)
 
     def get_urls(self):
         view = self.admin_site.admin_view

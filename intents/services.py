@@ -29,6 +29,7 @@ from intents.models import (
 )
 from intents.recognition import Recogniser, TouchpointFacts
 from intents.rules import BehaviourRuleSpec, TextRuleSpec, parse_conditions
+from intents.signals import intents_detected
 from ledger.context import current_actor
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
@@ -83,6 +84,41 @@ def intent_example_add(*, text: str, intent: Intent | None) -> IntentExample:
         details={"intent": intent.key if intent else None},
     )
     return example
+
+
+@transaction.atomic
+def intent_example_relabel(*, example: IntentExample, intent: Intent | None, text: str) -> IntentExample:
+    """A person corrects an example's intent or text."""
+    text = text.strip() or example.text
+    before = {"intent": example.intent.key if example.intent else None, "text": example.text}
+    example.intent, example.text = intent, text
+    example.labelled_by, example.labelled_at = current_actor().name, timezone.now()
+    example.save(update_fields=["intent", "text", "labelled_by", "labelled_at"])
+    action_record(
+        category=Category.TAGGING,
+        verb="intent.relabelled",
+        contact_id=example.touchpoint.contact_id if example.touchpoint_id else None,
+        obj=example,
+        details={"from": before, "to": {"intent": intent.key if intent else None, "text": text}},
+    )
+    return example
+
+
+@transaction.atomic
+def intent_example_delete_many(*, examples) -> int:
+    gone = [(example.pk, example.text[:200]) for example in examples]
+    IntentExample.objects.filter(pk__in=[pk for pk, _ in gone]).delete()
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.DATA_HYGIENE,
+                verb="intent.example_deleted",
+                details={"id": pk, "text": text},
+            )
+            for pk, text in gone
+        ]
+    )
+    return len(gone)
 
 
 @transaction.atomic
@@ -395,6 +431,17 @@ def touchpoints_recognise(*, touchpoint_ids: Sequence[int]) -> int:
             for r in found
         ]
     )
+    if found:
+        detections = [
+            {
+                "contact_id": r.contact_id,
+                "intent": r.intent_key,
+                "confidence": r.confidence,
+                "touchpoint_id": r.touchpoint_id,
+            }
+            for r in found
+        ]
+        transaction.on_commit(lambda: intents_detected.send(sender=TouchpointIntent, detections=detections))
     return len(found)
 
 

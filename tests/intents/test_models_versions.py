@@ -108,3 +108,17 @@ def test_the_admin_button_trains_in_a_celery_job(
     model.refresh_from_db()
     assert model.status == IntentModel.Status.READY
     assert Action.objects.get(verb="intent_model.trained").actor_kind == "algorithmic"
+
+
+def test_relabelling_and_deleting_examples_are_recorded(as_marketer):
+    example = services.intent_example_add(text="send me a quote", intent=Intent.objects.get(key="compare"))
+
+    services.intent_example_relabel(example=example, intent=Intent.objects.get(key="purchase"), text="")
+    services.intent_example_delete_many(examples=[example])
+
+    assert not IntentExample.objects.exists()
+    verbs = list(Action.objects.order_by("id").values_list("verb", flat=True))
+    assert verbs == ["intent.labelled", "intent.relabelled", "intent.example_deleted"]
+    relabelled = Action.objects.get(verb="intent.relabelled").details
+    assert (relabelled["from"]["intent"], relabelled["to"]["intent"]) == ("compare", "purchase")
+    assert relabelled["to"]["text"] == "send me a quote"

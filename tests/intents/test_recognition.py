@@ -83,6 +83,36 @@ def test_the_active_model_recognises_text_when_no_rule_does(as_robot):
     assert recognition.explanation.startswith(f"model v{model.version}: churn_risk")
 
 
+def test_detected_intents_are_announced_after_commit(as_robot, rules, django_capture_on_commit_callbacks):
+    from intents.signals import intents_detected
+
+    heard = []
+
+    def listener(sender, detections, **kwargs):
+        heard.extend(detections)
+
+    intents_detected.connect(listener)
+    try:
+        touchpoint = TouchpointFactory(kind_id="page_view", properties={"path": "/pricing"})
+        quiet = TouchpointFactory(kind_id="page_view", properties={"path": "/about"})
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.touchpoints_recognise(touchpoint_ids=[touchpoint.pk, quiet.pk])
+        assert heard == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        intents_detected.disconnect(listener)
+
+    assert heard == [
+        {
+            "contact_id": touchpoint.contact_id,
+            "intent": "compare",
+            "confidence": 0.8,
+            "touchpoint_id": touchpoint.pk,
+        }
+    ]
+
+
 def test_the_contacts_announcement_reaches_recognition(as_robot, rules):
     touchpoint = TouchpointFactory(kind_id="page_view", properties={"path": "/pricing"})
 
