@@ -9,8 +9,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from common.admin_saving import adopt
-from contacts.admin import TouchpointAdmin
-from contacts.models import Touchpoint
+from contacts.admin import ContactAdmin, TouchpointAdmin
+from contacts.models import Contact, Touchpoint
 from intents import selectors, services
 from intents.models import BehaviourRule, Intent, IntentExample, IntentModel, IntentSignal, TextRule
 
@@ -292,5 +292,45 @@ class RecognisedTouchpointAdmin(TouchpointAdmin):
         )
 
 
+class IntentSignalInline(admin.TabularInline):
+    """A contact's intents, strongest first, as they stand now."""
+
+    model = IntentSignal
+    fields = ["intent", "strength", "score_now", "updated_at", "last_touchpoint"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Intents, decayed to now"
+
+    def get_queryset(self, request):
+        return selectors.intent_signal_list()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="score now")
+    def score_now(self, signal):
+        return f"{signal.current_score:.2f}"
+
+    @admin.display(description="")
+    def strength(self, signal):
+        return format_html(
+            '<span class="intent-strength"><span style="width: {}%"></span></span>',
+            round(signal.current_score * 100),
+        )
+
+
+class ContactWithIntentsAdmin(ContactAdmin):
+    inlines = [*ContactAdmin.inlines, IntentSignalInline]
+
+    class Media:
+        css = {"all": ["intents/intents.css"]}
+
+
 admin.site.unregister(Touchpoint)
 admin.site.register(Touchpoint, RecognisedTouchpointAdmin)
+admin.site.unregister(Contact)
+admin.site.register(Contact, ContactWithIntentsAdmin)

@@ -68,3 +68,11 @@ def test_the_touchpoint_page_says_which_rule_recognised_its_intent(page, markete
     expect(page.locator("#recognition")).to_contain_text("path starts with '/pricing'")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "admin-touchpoint-recognition.png", full_page=True)
+
+    # and on the contact's page, the intent it shows, decayed to now
+    page.goto(f"/admin/contacts/contact/{touchpoint.contact_id}/change/")
+    signals = page.locator("#intent_signals-group")
+    expect(signals).to_contain_text("Compare")
+    expect(signals).to_contain_text("0.80")
+    signals.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "admin-contact-intents.png")
