@@ -12,7 +12,16 @@ from common.admin_saving import adopt
 from contacts.admin import ContactAdmin, TouchpointAdmin
 from contacts.models import Contact, Touchpoint
 from intents import selectors, services
-from intents.models import BehaviourRule, Intent, IntentExample, IntentModel, IntentSignal, TextRule
+from intents.models import (
+    BehaviourRule,
+    Intent,
+    IntentExample,
+    IntentModel,
+    IntentSignal,
+    ScoringRule,
+    TextRule,
+)
+from intents.scoring import lead_score_explain
 
 
 @admin.register(Intent)
@@ -236,6 +245,12 @@ class TextRuleAdmin(RuleAdmin):
         return ", ".join(line.strip() for line in rule.phrases.splitlines() if line.strip())
 
 
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(RuleAdmin):
+    list_display = ["name", "kind", "points", "touchpoint_kind", "conditions", "half_life_hours", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+
 @admin.register(IntentSignal)
 class IntentSignalAdmin(admin.ModelAdmin):
     list_display = ["contact", "intent", "score_now", "score", "updated_at"]
@@ -325,6 +340,22 @@ class IntentSignalInline(admin.TabularInline):
 
 class ContactWithIntentsAdmin(ContactAdmin):
     inlines = [*ContactAdmin.inlines, IntentSignalInline]
+    readonly_fields = [*ContactAdmin.readonly_fields, "score_explained"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return [*fieldsets, ("How the score is built", {"fields": ["score_explained"]})] if obj else fieldsets
+
+    @admin.display(description="score")
+    def score_explained(self, contact):
+        lines = lead_score_explain(contact=contact)
+        if not lines:
+            return "No scoring rule applies to this contact."
+        return mark_safe(  # noqa: S308 - rendered by a template that escapes every value
+            render_to_string(
+                "intents/score_explained.html", {"lines": lines, "total": sum(x["points"] for x in lines)}
+            )
+        )
 
     class Media:
         css = {"all": ["intents/intents.css"]}

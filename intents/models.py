@@ -134,14 +134,6 @@ class IntentModel(models.Model):
         return self.evaluation.get("macro_f1")
 
 
-class Operator(models.TextChoices):
-    EQUALS = "equals", "equals"
-    STARTS_WITH = "starts_with", "starts with"
-    CONTAINS = "contains", "contains"
-    IN = "in", "is one of"
-    EXISTS = "exists", "is present"
-
-
 class BehaviourRule(models.Model):
     """What a person did means an intent: e.g. a page view whose path starts with /pricing
     means compare. Conditions are on the touchpoint's properties, all of them must hold."""
@@ -161,7 +153,7 @@ class BehaviourRule(models.Model):
         blank=True,
         help_text="A list, all must hold: "
         '[{"property": "path", "operator": "starts_with", "value": "/pricing"}]. '
-        "Operators: equals, starts_with, contains, in (value is a list), exists.",
+        "Operators: equals, starts_with, contains, in (value is a list), exists, at_least, at_most.",
     )
     confidence = models.FloatField(default=0.8, validators=UNIT_INTERVAL)
     is_active = models.BooleanField(default=True)
@@ -273,3 +265,82 @@ class IntentSignal(models.Model):
 
     def score_at(self, at: datetime) -> float:
         return decayed(self.score, since=self.updated_at, at=at, half_life_hours=self.intent.half_life_hours)
+
+
+class ScoringRule(models.Model):
+    """Points toward a contact's lead score. Engagement rules give points for touchpoints
+    (kind and property conditions) that fade with their own half-life; fit rules give
+    points for who the contact is (conditions on its fields, its account, its attributes)."""
+
+    class Kind(models.TextChoices):
+        ENGAGEMENT = "engagement", "Engagement: what they do"
+        FIT = "fit", "Fit: who they are"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    touchpoint_kind = models.ForeignKey(
+        TouchpointKind,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Engagement rules only; empty: touchpoints of any kind.",
+    )
+    conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="All must hold. Engagement: on touchpoint properties. Fit: on contact fields "
+        '(e.g. "job_title", "country"), "account.industry", "account.employees", "attributes.plan". '
+        '[{"property": "account.employees", "operator": "at_least", "value": 200}]',
+    )
+    points = models.IntegerField(help_text="May be negative.")
+    half_life_hours = models.FloatField(
+        default=336,
+        validators=[MinValueValidator(0.1)],
+        help_text="Engagement rules: points halve after this.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(half_life_hours__gt=0), name="scoring_rule_half_life_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from intents.rules import parse_conditions
+
+        errors = {}
+        try:
+            parse_conditions(self.conditions)
+        except ValueError as error:
+            errors["conditions"] = str(error)
+        if self.kind == self.Kind.FIT and self.touchpoint_kind_id:
+            errors["touchpoint_kind"] = "a fit rule is about who the contact is, not about a touchpoint"
+        if errors:
+            raise ValidationError(errors)
+
+
+class EngagementPoints(models.Model):
+    """A contact's points from one engagement rule: `points` as of `updated_at`, fading
+    with the rule's half-life, computed when read."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="engagement_points")
+    rule = models.ForeignKey(ScoringRule, on_delete=models.CASCADE, related_name="+")
+    points = models.FloatField()
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact", "rule"], name="engagement_points_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.points:.1f}"
+
+    def points_at(self, at: datetime) -> float:
+        return decayed(self.points, since=self.updated_at, at=at, half_life_hours=self.rule.half_life_hours)

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-OPERATORS = ("equals", "starts_with", "contains", "in", "exists")
+OPERATORS = ("equals", "starts_with", "contains", "in", "exists", "at_least", "at_most")
+NUMERIC = ("at_least", "at_most")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,12 @@ class Condition:
         actual = properties[self.property]
         if self.operator == "exists":
             return actual not in (None, "")
+        if self.operator in NUMERIC:
+            try:
+                number = float(actual)
+            except (TypeError, ValueError):
+                return False
+            return number >= self.value if self.operator == "at_least" else number <= self.value
         if self.operator == "in":
             return str(actual).casefold() in {str(v).casefold() for v in self.value}
         actual, wanted = str(actual).casefold(), str(self.value).casefold()
@@ -36,6 +43,8 @@ class Condition:
     def describe(self) -> str:
         if self.operator == "exists":
             return f"{self.property} is present"
+        if self.operator in NUMERIC:
+            return f"{self.property} is {self.operator.replace('_', ' ')} {self.value}"
         if self.operator == "in":
             return f"{self.property} is one of {', '.join(map(str, self.value))}"
         return f"{self.property} {self.operator.replace('_', ' ')} {self.value!r}"
@@ -64,6 +73,8 @@ def parse_conditions(raw: Any) -> list[Condition]:
         value = item.get("value")
         if operator == "in" and not isinstance(value, list):
             raise ValueError(f"{where}.value: the operator 'in' needs a list of values")
+        if operator in NUMERIC and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{where}.value: the operator {operator!r} needs a number")
         if operator not in ("in", "exists") and (value is None or isinstance(value, (list, dict))):
             raise ValueError(f"{where}.value: the operator {operator!r} needs a single value")
         conditions.append(Condition(prop.strip(), operator, value))

@@ -9,9 +9,20 @@ def intent_model_train_task(*, model_id: int) -> None:
     intent_model_train(model_id=model_id)
 
 
+@shared_task(acks_late=True, max_retries=0)
+def lead_scores_refresh_task() -> int:
+    """Periodic (add it in the admin's periodic tasks, e.g. hourly): scores fall as
+    engagement fades."""
+    from intents.scoring import lead_scores_refresh
+
+    return lead_scores_refresh()
+
+
 def touchpoints_captured_receiver(sender, *, touchpoint_ids: list[int], **kwargs) -> None:
     """New touchpoints were announced (in the contacts worker task): recognise their intent
-    there and then, in the same worker."""
+    and update the lead scores there and then, in the same worker."""
+    from intents.scoring import lead_scores_update
     from intents.services import touchpoints_recognise
 
     touchpoints_recognise(touchpoint_ids=touchpoint_ids)
+    lead_scores_update(touchpoint_ids=touchpoint_ids)

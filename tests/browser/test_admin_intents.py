@@ -45,7 +45,8 @@ def test_a_marketer_labels_a_touchpoint_trains_a_model_and_reads_its_evaluation(
 
 def test_the_touchpoint_page_says_which_rule_recognised_its_intent(page, marketer):
     # given a behaviour rule and a visit of the pricing page, recognised as a worker would
-    from intents.models import BehaviourRule
+    from intents.models import BehaviourRule, ScoringRule
+    from intents.scoring import lead_scores_update
     from intents.services import touchpoints_recognise
     from ledger.context import Actor, acting_as
 
@@ -55,9 +56,16 @@ def test_the_touchpoint_page_says_which_rule_recognised_its_intent(page, markete
         kind_id="page_view",
         conditions=[{"property": "path", "operator": "starts_with", "value": "/pricing"}],
     )
+    ScoringRule.objects.create(
+        name="Pricing visit",
+        kind="engagement",
+        conditions=[{"property": "path", "operator": "starts_with", "value": "/pricing"}],
+        points=25,
+    )
     touchpoint = TouchpointFactory(kind_id="page_view", properties={"path": "/pricing/teams"})
     with acting_as(Actor.for_task("tests.worker")):
         touchpoints_recognise(touchpoint_ids=[touchpoint.pk])
+        lead_scores_update(touchpoint_ids=[touchpoint.pk])
 
     # when she opens the touchpoint
     log_in(page, "maya")
@@ -69,10 +77,12 @@ def test_the_touchpoint_page_says_which_rule_recognised_its_intent(page, markete
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "admin-touchpoint-recognition.png", full_page=True)
 
-    # and on the contact's page, the intent it shows, decayed to now
+    # and on the contact's page, how its score is built and the intent it shows, decayed to now
     page.goto(f"/admin/contacts/contact/{touchpoint.contact_id}/change/")
+    expect(page.locator("#score-explained")).to_contain_text("Pricing visit")
+    expect(page.locator("#score-explained tfoot")).to_contain_text("25")
     signals = page.locator("#intent_signals-group")
     expect(signals).to_contain_text("Compare")
     expect(signals).to_contain_text("0.80")
     signals.scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "admin-contact-intents.png")
+    page.screenshot(path=ARTIFACTS / "admin-contact-intents.png", full_page=True)
