@@ -164,7 +164,13 @@ def contacts_rescore(*, contact_ids: Sequence[int], at: datetime | None = None, 
                     details={"score": score, "threshold": threshold},
                 )
             )
-    Contact.objects.bulk_update(changed, ["score", "updated_at"], batch_size=1000)
+    if changed:  # one UPDATE ... FROM unnest(), not bulk_update's CASE per row
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE contacts_contact AS c SET score = v.score, updated_at = %s "
+                "FROM unnest(%s::bigint[], %s::int[]) AS v (id, score) WHERE c.id = v.id",
+                [at, [c.pk for c in changed], [c.score for c in changed]],
+            )
     action_record_many(entries=entries)
     if crossed:
         transaction.on_commit(lambda: lead_score_crossed.send(sender=ScoringRule, contact_ids=crossed))

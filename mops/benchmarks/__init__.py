@@ -87,4 +87,11 @@ def result(
 
 
 def load_all() -> None:
-    from mops.benchmarks import admin_contacts, import_contacts, import_touchpoints, ingest_api, intents  # noqa: F401
+    from mops.benchmarks import (  # noqa: F401
+        admin_contacts,
+        import_contacts,
+        import_touchpoints,
+        ingest_api,
+        intents,
+        intents_pipeline,
+    )

@@ -68,3 +68,18 @@ def test_the_benchmark_says_which_file_is_missing(db, tmp_path):
 def test_data_is_refused_by_benchmarks_that_read_none(db, tmp_path):
     with pytest.raises(CommandError, match="reads no data set"):
         call_command("bench", "import_contacts", "--data", str(tmp_path))
+
+
+def test_the_pipeline_benchmark_recognises_every_touchpoint_and_leaves_nothing(db, capsys):
+    from contacts.models import Touchpoint
+    from intents.models import IntentModel, TouchpointIntent
+
+    call_command("bench", "intents_pipeline", "--scale", "300")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["bench"], line["n"], line["per"]) == ("intents_pipeline", 300, "touchpoint")
+    assert 0 < line["with_intent"] < 300
+    assert line["baseline_seconds"] > 0
+    assert not Touchpoint.objects.exists()
+    assert not TouchpointIntent.objects.exists()
+    assert not IntentModel.objects.exists()

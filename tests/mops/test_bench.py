@@ -31,7 +31,7 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         CommandError,
         match=(
             "unknown benchmark 'nope'; known: "
-            "admin_contacts, import_contacts, import_touchpoints, ingest_api, intents"
+            "admin_contacts, import_contacts, import_touchpoints, ingest_api, intents, intents_pipeline"
         ),
     ):
         call_command("bench", "nope")
