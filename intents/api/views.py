@@ -5,16 +5,22 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common.api.errors import error_response
+from contacts.models import Contact
 from intents import selectors, services
 from intents.api.serializers import (
+    BehaviourRuleSerializer,
     IntentExampleInput,
     IntentExampleOutput,
     IntentModelOutput,
     IntentOutput,
     IntentSignalOutput,
+    LeadScoreOutput,
+    ScoringRuleSerializer,
+    TextRuleSerializer,
     ThresholdInput,
 )
-from intents.models import Intent, IntentExample, IntentModel
+from intents.models import BehaviourRule, Intent, IntentExample, IntentModel, ScoringRule, TextRule
+from intents.scoring import lead_score_explain
 
 
 class IntentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -23,6 +29,7 @@ class IntentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Intent.objects.order_by("-id")
     serializer_class = IntentOutput
     lookup_field = "key"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
 
 class IntentExampleViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -110,3 +117,37 @@ class IntentSignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(parameters=[OpenApiParameter("contact", int, description="only this contact's signals")])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+
+class BehaviourRuleViewSet(viewsets.ModelViewSet):
+    """What people do that means an intent (touchpoint kind and property conditions)."""
+
+    queryset = BehaviourRule.objects.select_related("intent").order_by("-id")
+    serializer_class = BehaviourRuleSerializer
+
+
+class TextRuleViewSet(viewsets.ModelViewSet):
+    """Words that mean an intent, with context words that confirm or veto them."""
+
+    queryset = TextRule.objects.select_related("intent").order_by("-id")
+    serializer_class = TextRuleSerializer
+
+
+class ScoringRuleViewSet(viewsets.ModelViewSet):
+    """Fit and engagement rules of the lead score."""
+
+    queryset = ScoringRule.objects.order_by("-id")
+    serializer_class = ScoringRuleSerializer
+
+
+class LeadScoreViewSet(viewsets.GenericViewSet):
+    """How a contact's lead score is built, rule by rule, as it stands now."""
+
+    queryset = Contact.objects.order_by("-id")
+    serializer_class = LeadScoreOutput
+
+    @extend_schema(responses=LeadScoreOutput)
+    def retrieve(self, request, pk=None):
+        contact = self.get_object()
+        lines = lead_score_explain(contact=contact)
+        return Response(LeadScoreOutput({"contact": contact.pk, "score": contact.score, "lines": lines}).data)

@@ -129,3 +129,67 @@ def test_signals_are_read_decayed_per_contact(reader):
     assert signal["intent"] == "compare"
     assert 0.89 < signal["current_score"] <= 0.9
     assert reader.get("/api/v1/intent-signals/?contact=abc").status_code == 400
+
+
+def test_rules_are_managed_through_the_api_with_their_own_checks(writer):
+    created = writer.post(
+        "/api/v1/behaviour-rules/",
+        {
+            "name": "Docs",
+            "intent": "educate_me",
+            "kind": "page_view",
+            "conditions": [{"property": "path", "operator": "starts_with", "value": "/docs"}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert BehaviourRule.objects.get().intent.key == "educate_me"
+
+    bad = writer.post(
+        "/api/v1/behaviour-rules/",
+        {
+            "name": "Bad",
+            "intent": "compare",
+            "conditions": [{"property": "path", "operator": "regex", "value": "x"}],
+        },
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["path"] == "conditions"
+    assert "'regex' is not one of" in bad.json()["errors"][0]["message"]
+
+    text = writer.post(
+        "/api/v1/text-rules/", {"name": "Empty", "intent": "compare", "phrases": " \n "}, format="json"
+    )
+    assert text.status_code == 400 and text.json()["errors"][0]["path"] == "phrases"
+
+    fit = writer.post(
+        "/api/v1/scoring-rules/",
+        {"name": "Fit", "kind": "fit", "touchpoint_kind": "page_view", "points": 5},
+        format="json",
+    )
+    assert fit.status_code == 400 and fit.json()["errors"][0]["path"] == "touchpoint_kind"
+
+
+def test_the_lead_score_is_explained_through_the_api(reader):
+    from contacts.models import Contact
+    from intents.models import ScoringRule
+    from tests.factories import ContactFactory
+
+    ScoringRule.objects.create(
+        name="French",
+        kind="fit",
+        conditions=[{"property": "country", "operator": "equals", "value": "FR"}],
+        points=15,
+    )
+    contact = ContactFactory(country="FR", score=15)
+
+    response = reader.get(f"/api/v1/lead-scores/{contact.pk}/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "contact": contact.pk,
+        "score": 15,
+        "lines": [{"rule": "French", "kind": "fit", "points": 15.0, "why": "country equals 'FR'"}],
+    }
+    assert reader.get(f"/api/v1/lead-scores/{Contact.objects.count() + 999}/").status_code == 404
