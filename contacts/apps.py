@@ -16,3 +16,7 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_default_kinds_on_migrate, sender=self)
+        from contacts.enrichment.service import enrich_announced_contacts
+        from contacts.signals import touchpoints_captured
+
+        touchpoints_captured.connect(enrich_announced_contacts, dispatch_uid="contacts.enrich")

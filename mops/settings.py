@@ -118,6 +118,12 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="marketing@localhost")
 
+# An external enrichment service, asked after the built-in inference (contacts.enrichment).
+ENRICHMENT_HTTP_URL = env.str("ENRICHMENT_HTTP_URL", default="")
+ENRICHMENT_HTTP_TOKEN = env.str("ENRICHMENT_HTTP_TOKEN", default="")
+# A lead score reaching this makes the contact a marketing-qualified lead (intents.scoring).
+LEAD_SCORE_MQL_THRESHOLD = env.int("LEAD_SCORE_MQL_THRESHOLD", default=60)
+
 # Celery carries work, never state (see DESIGN.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 if not CELERY_BROKER_URL:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("reporting.urls")),
     path("api/v1/", include("contacts.api.urls")),
+    path("api/v1/", include("intents.api.urls")),
     path("api/v1/", include("segments.api.urls")),
     path("api/v1/", include("reporting.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -23,13 +23,14 @@ REGISTRY: dict[str, Benchmark] = {}
 class Benchmark:
     name: str
     default_scale: int
-    run: Callable[[int], Iterator[dict]]
+    run: Callable[..., Iterator[dict]]
     description: str
+    reads_data: bool = False  # takes `data=Path` from `bench NAME --data DIR`
 
 
-def benchmark(name: str, *, default_scale: int, description: str):
-    def register(function: Callable[[int], Iterator[dict]]):
-        REGISTRY[name] = Benchmark(name, default_scale, function, description)
+def benchmark(name: str, *, default_scale: int, description: str, reads_data: bool = False):
+    def register(function: Callable[..., Iterator[dict]]):
+        REGISTRY[name] = Benchmark(name, default_scale, function, description, reads_data)
         return function
 
     return register
@@ -91,6 +92,8 @@ def load_all() -> None:
         import_contacts,
         import_touchpoints,
         ingest_api,
+        intents,
+        intents_pipeline,
         report_ratio,
         segment_latency,
         segments,

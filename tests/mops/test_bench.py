@@ -32,7 +32,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         CommandError,
         match=(
             "unknown benchmark 'nope'; known: admin_contacts, import_contacts, import_touchpoints, "
-            "ingest_api, report_ratio, segment_incremental, segment_latency, segment_rebuild"
+            "ingest_api, intents, intents_pipeline, report_ratio, segment_incremental, segment_latency, "
+            "segment_rebuild"
         ),
     ):
         call_command("bench", "nope")

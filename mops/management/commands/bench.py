@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -13,8 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", help="benchmark name, or 'list'")
         parser.add_argument("--scale", type=int, help="data size (each benchmark has its default)")
+        parser.add_argument(
+            "--data", type=Path, metavar="DIR", help="a data set, for the benchmarks that read one"
+        )
 
-    def handle(self, *args, name, scale, **options):
+    def handle(self, *args, name, scale, data, **options):
         load_all()
         if name == "list":
             for bench in REGISTRY.values():
@@ -30,5 +34,8 @@ class Command(BaseCommand):
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             raise CommandError("the database has unapplied migrations; run `python manage.py migrate` first")
         bench = REGISTRY[name]
-        for line in bench.run(scale or bench.default_scale):
+        if data is not None and not bench.reads_data:
+            raise CommandError(f"--data: the benchmark {name!r} reads no data set")
+        extra = {"data": data} if data is not None else {}
+        for line in bench.run(scale or bench.default_scale, **extra):
             self.stdout.write(json.dumps(line))

@@ -1,0 +1,41 @@
+"""Reads of the intents app. Signal scores are decayed here, at read time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import F, FloatField, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Power
+from django.utils import timezone
+
+from intents.models import IntentModel, IntentSignal
+
+
+def intent_signal_list(
+    *, contact_id: int | None = None, at: datetime | None = None
+) -> QuerySet[IntentSignal]:
+    """Signals with `current_score`: the stored score decayed to `at` (now by default)."""
+    at = at or timezone.now()
+    hours = RawSQL(
+        "GREATEST(0, extract(epoch FROM %s::timestamptz - intents_intentsignal.updated_at)) / 3600.0", (at,)
+    )
+    qs = (
+        IntentSignal.objects.select_related("intent")
+        .annotate(
+            current_score=F("score")
+            * Power(Value(0.5), hours / F("intent__half_life_hours"), output_field=FloatField())
+        )
+        .order_by("-current_score")
+    )
+    if contact_id is not None:
+        qs = qs.filter(contact_id=contact_id)
+    return qs
+
+
+def intent_model_active() -> IntentModel | None:
+    return IntentModel.objects.filter(is_active=True).defer("artifact").first()
+
+
+def intent_model_list() -> QuerySet[IntentModel]:
+    return IntentModel.objects.defer("artifact").order_by("-version")

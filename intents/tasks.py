@@ -1,0 +1,28 @@
+from celery import shared_task
+
+
+@shared_task(acks_late=True, max_retries=0)
+def intent_model_train_task(*, model_id: int) -> None:
+    """Train a version someone asked for; the service records the outcome on the version."""
+    from intents.services import intent_model_train
+
+    intent_model_train(model_id=model_id)
+
+
+@shared_task(acks_late=True, max_retries=0)
+def lead_scores_refresh_task() -> int:
+    """Periodic (add it in the admin's periodic tasks, e.g. hourly): scores fall as
+    engagement fades."""
+    from intents.scoring import lead_scores_refresh
+
+    return lead_scores_refresh()
+
+
+def touchpoints_captured_receiver(sender, *, touchpoint_ids: list[int], **kwargs) -> None:
+    """New touchpoints were announced (in the contacts worker task): recognise their intent
+    and update the lead scores there and then, in the same worker."""
+    from intents.scoring import lead_scores_update
+    from intents.services import touchpoints_recognise
+
+    touchpoints_recognise(touchpoint_ids=touchpoint_ids)
+    lead_scores_update(touchpoint_ids=touchpoint_ids)

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+
+from intents.learning import artifacts
+from intents.learning.classifier import Calibration
+from intents.learning.datasets import DatasetError, read_labelled_csv
+from intents.learning.evaluation import evaluate
+from intents.learning.training import DEFAULT_THRESHOLD, TrainingError, choose_threshold, fit
+from tests.intents.data import labelled_rows, write_csv
+
+
+@pytest.fixture(scope="module")
+def trained():
+    rows = labelled_rows(per_intent=30, oos=20, seed=1)
+    return fit([text for text, _ in rows], [label for _, label in rows])
+
+
+def test_a_trained_classifier_recognises_new_phrasings_of_its_intents(trained):
+    # given texts it never saw, drawn from the same phrasings with another seed
+    test = labelled_rows(per_intent=10, oos=10, seed=99)
+
+    # when it is evaluated
+    scores = evaluate(trained, [t for t, _ in test], [label for _, label in test])
+
+    # then it gets most intents right and stays silent on most unrelated questions
+    assert scores["accuracy"] >= 0.9
+    assert scores["oos_recall"] >= 0.5
+    assert set(scores["per_intent"]) == {"compare", "purchase", "support", "churn_risk"}
+    assert scores["per_intent"]["support"]["support"] == 10
+    assert 0 < scores["macro_f1"] <= 1
+
+
+def test_out_of_scope_examples_are_kept_out_of_training_and_only_set_the_threshold(trained):
+    assert "oos" not in trained.labels
+    assert trained.threshold != DEFAULT_THRESHOLD
+    unrelated = ["recipe for pancakes with blueberries", "who won the football match", "play some jazz music"]
+    predictions = trained.predict(unrelated)
+    silent = [p for p in predictions if p.label is None]
+    assert silent, "at least one unrelated text is left unclaimed"
+    for prediction in silent:
+        assert prediction.confidence < trained.threshold
+        assert prediction.best_guess in trained.labels
+
+
+def test_without_out_of_scope_examples_the_threshold_is_one_half():
+    rows = [row for row in labelled_rows(per_intent=12, oos=0)]
+    classifier = fit([t for t, _ in rows], [label for _, label in rows])
+    assert classifier.threshold == DEFAULT_THRESHOLD
+
+
+def test_the_threshold_keeps_the_most_right_answers_while_catching_half_the_unknown():
+    # given confidences of in-scope answers (right or wrong) and of out-of-scope texts
+    confidence = np.array([0.9, 0.8, 0.7, 0.6, 0.3])
+    correct = np.array([True, True, True, False, True])
+    unknown = np.array([0.2, 0.35, 0.65, 0.75])
+
+    # then the lowest threshold that leaves half of the unknown unclaimed wins: 0.6 leaves
+    # 0.2 and 0.35 under it, and keeps three right answers
+    assert choose_threshold(confidence, correct, unknown) == pytest.approx(0.6)
+
+
+def test_training_needs_two_intents():
+    with pytest.raises(TrainingError, match="at least two intents"):
+        fit(["cancel my plan", "close my account", "weather?"], ["churn_risk", "churn_risk", "oos"])
+
+
+def test_the_calibrated_confidence_grows_with_the_score():
+    calibration = Calibration(slope=3.0, intercept=0.5)
+    low, high = calibration(np.array([-1.0, 1.0]))
+    assert 0 < low < 0.5 < high < 1
+
+
+def test_an_artifact_round_trips_and_a_tampered_one_is_refused(trained, settings):
+    data = artifacts.dumps(trained)
+    assert artifacts.loads(data).predict(["please close our account"])[0].label == "churn_risk"
+
+    tampered = data[:-10] + bytes(10)
+    with pytest.raises(artifacts.ArtifactError, match="signature"):
+        artifacts.loads(tampered)
+
+    settings.SECRET_KEY = "another installation"
+    with pytest.raises(artifacts.ArtifactError, match="not written by this installation"):
+        artifacts.loads(data)
+
+
+def test_reading_a_data_set_says_what_is_wrong_and_where(tmp_path):
+    good = write_csv(tmp_path / "good.csv", [("hello", "oos"), ("cancel it", "churn_risk")])
+    assert read_labelled_csv(good) == (["hello", "cancel it"], ["oos", "churn_risk"])
+
+    no_label = tmp_path / "no_label.csv"
+    no_label.write_text("text,intent\nhello,x\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="no label column"):
+        read_labelled_csv(no_label)
+
+    empty = write_csv(tmp_path / "empty_label.csv", [("hello", "oos"), ("cancel", "")])
+    with pytest.raises(DatasetError, match="line 3: label is empty"):
+        read_labelled_csv(empty)
+
+    with pytest.raises(DatasetError, match="cannot be read"):
+        read_labelled_csv(tmp_path / "missing.csv")
