@@ -54,12 +54,7 @@ def parsed(tree: Any, *, exclude_slug: str | None = None, known: Known | None = 
 
 def compiled(node: Node, *, now: datetime, mode: str = "set", known: Known | None = None) -> Compiled:
     segment_ids = (known or Known.load()).segment_ids
-    return compile_tree(node, now=now, segment_ids=segment_ids, mode=mode, intent_sql=_intent_sql())
-
-
-def _intent_sql():
-    """The intents app owns the scores; until it keeps any, nobody shows an intent."""
-    return None
+    return compile_tree(node, now=now, segment_ids=segment_ids, mode=mode)
 
 
 def matching_ids_sql(

@@ -6,7 +6,12 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from contacts.signals import contacts_changed, touchpoints_captured
-from segments.services import segments_react_to_contacts, segments_react_to_touchpoints
+from intents.signals import intents_detected
+from segments.services import (
+    segments_react_to_contacts,
+    segments_react_to_intents,
+    segments_react_to_touchpoints,
+)
 
 
 @receiver(touchpoints_captured, dispatch_uid="segments.touchpoints")
@@ -17,3 +22,8 @@ def on_touchpoints(sender, *, touchpoint_ids: list[int], **kwargs) -> None:
 @receiver(contacts_changed, dispatch_uid="segments.contacts")
 def on_contacts(sender, *, contact_ids: list[int], fields: list[str], **kwargs) -> None:
     segments_react_to_contacts(contact_ids=contact_ids, fields=fields)
+
+
+@receiver(intents_detected, dispatch_uid="segments.intents")
+def on_intents(sender, *, detections: list[dict], **kwargs) -> None:
+    segments_react_to_intents(detections=detections)

@@ -212,6 +212,15 @@ def segments_react_to_touchpoints(
     return segments_reevaluate(contact_ids=[contact for contact, _ in rows], affected=affected, now=now)
 
 
+def segments_react_to_intents(*, detections: list[dict], now: datetime | None = None) -> dict[str, Diff]:
+    """Intents recognised in touchpoints: the segments that read those intents re-form
+    for those contacts."""
+    keys = sorted({detection["intent"] for detection in detections})
+    affected = Segment.objects.filter(kind=Segment.Kind.DYNAMIC, reads_intents__overlap=keys)
+    contact_ids = [detection["contact_id"] for detection in detections]
+    return segments_reevaluate(contact_ids=contact_ids, affected=affected, now=now)
+
+
 def segments_react_to_contacts(
     *, contact_ids: list[int], fields: list[str], now: datetime | None = None
 ) -> dict[str, Diff]:

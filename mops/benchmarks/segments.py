@@ -54,9 +54,13 @@ EXAMPLE_SQL = """
        AND EXISTS (SELECT 1 FROM contacts_touchpoint t WHERE t.contact_id = c.id
                       AND t.kind_id = 'webinar_registration' AND t.properties ->> 'webinar_id' = 'w-42')
        AND c.lifecycle_stage <> 'customer'
-       AND c.id IN (SELECT contact_id FROM contacts_touchpoint
-                     WHERE kind_id = 'email_click' AND occurred_at >= %(now)s - interval '30 days'
-                     GROUP BY contact_id HAVING count(*) >= 2)
+       AND (c.id IN (SELECT contact_id FROM contacts_touchpoint
+                      WHERE kind_id = 'email_click' AND occurred_at >= %(now)s - interval '30 days'
+                      GROUP BY contact_id HAVING count(*) >= 2)
+            OR EXISTS (SELECT 1 FROM intents_intentsignal s JOIN intents_intent i ON i.id = s.intent_id
+                        WHERE s.contact_id = c.id AND i.key = 'education'
+                          AND s.score * power(0.5, extract(epoch FROM %(now)s - s.updated_at) / 3600
+                                                   / i.half_life_hours) >= 0.6))
 """
 ACCOUNT_BASED = {
     "all": [

@@ -21,7 +21,7 @@ Two shapes for counting touchpoints, with one meaning:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -98,32 +98,25 @@ def from_sql(joins: set[str]) -> str:
     return sql
 
 
-IntentSql = Callable[[str, float, list[Any]], str]
-
-
 def compile_tree(
     node: Node,
     *,
     now: datetime,
     segment_ids: Mapping[str, int],
     mode: str = "set",
-    intent_sql: IntentSql | None = None,
 ) -> Compiled:
-    """The predicate for `node`. `segment_ids` maps the slugs the tree names to ids;
-    `intent_sql(name, min_score, params)` gives the SQL of an intent leaf (the intents app
-    owns the scores; without it no contact has an intent)."""
-    compiler = _Compiler(now=now, segment_ids=segment_ids, mode=mode, intent_sql=intent_sql)
+    """The predicate for `node`. `segment_ids` maps the slugs the tree names to ids."""
+    compiler = _Compiler(now=now, segment_ids=segment_ids, mode=mode)
     sql = compiler.node(node)
     return Compiled(sql=sql, params=compiler.params, joins=compiler.joins)
 
 
 class _Compiler:
-    def __init__(self, *, now: datetime, segment_ids: Mapping[str, int], mode: str, intent_sql) -> None:
+    def __init__(self, *, now: datetime, segment_ids: Mapping[str, int], mode: str) -> None:
         assert mode in ("set", "one")
         self.now = now
         self.segment_ids = segment_ids
         self.mode = mode
-        self.intent_sql = intent_sql
         self.params: list[Any] = []
         self.joins: set[str] = set()
 
@@ -157,17 +150,22 @@ class _Compiler:
                     f" WHERE m.segment_id = {self.param(self.segment_ids[slug])} AND m.contact_id = c.id)"
                 )
             case IntentLeaf(name=name, min_score=min_score):
-                if self.intent_sql is None:
-                    return "FALSE"
-                return f"COALESCE({self.intent_sql(name, min_score, self.params)}, FALSE)"
+                # The stored score halves every half-life since it was stored (intents app).
+                return (
+                    "EXISTS (SELECT 1 FROM intents_intentsignal s JOIN intents_intent i ON i.id = s.intent_id"
+                    f" WHERE s.contact_id = c.id AND lower(i.key) = lower({self.param(name)})"
+                    " AND s.score * power(0.5, GREATEST(0, EXTRACT(EPOCH FROM"
+                    f" ({self.param(self.now)}::timestamptz - s.updated_at))) / 3600.0 / i.half_life_hours)"
+                    f" >= {self.param(min_score)})"
+                )
             case TouchpointLeaf():
                 return self.touchpoints(node)
         raise TypeError(f"not a condition node: {node!r}")
 
     def combine(self, children: tuple[Node, ...], operator: str) -> str:
-        """AND / OR with the constants folded away: PostgreSQL turns `IN (subquery)` into
-        a join only where it stands among ANDs, not under an `OR FALSE` left by a leaf that
-        can never hold (an intent nobody has yet). A dropped part takes its parameters."""
+        """AND / OR with the constants folded away (`{"any": []}`, "at least 0 times"):
+        PostgreSQL turns `IN (subquery)` into a join only where it stands among ANDs, not
+        under an `OR FALSE`. A dropped part takes its parameters with it."""
         start = len(self.params)
         pieces = []
         for child in children:

@@ -55,7 +55,7 @@ def _walk(node: Node | None, reads: Reads) -> None:
         case SegmentLeaf(slug=slug):
             reads.segments.add(slug)
         case IntentLeaf(name=name):
-            reads.intents.add(name)
+            reads.intents.add(name.lower())
             reads.uses_time = True  # scores decay with time
         case TouchpointLeaf():
             if node.filter.kinds:
