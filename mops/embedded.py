@@ -64,6 +64,9 @@ def broker_settings() -> dict:
             "processed_folder": str(processed_dir),
             "control_folder": str(control_dir),
             "store_processed": False,
+            # Look for new messages ten times a second (the default is once): a touchpoint
+            # must re-form its segments within a second.
+            "polling_interval": 0.1,
         },
     }
 

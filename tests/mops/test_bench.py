@@ -112,3 +112,14 @@ def test_the_report_benchmark_checks_its_figures_against_the_ledger_and_leaves_n
     assert line["seconds"] > 0 and line["baseline_seconds"] > 0
     assert not Action.objects.exists()
     assert not ActionRollup.objects.exists()
+
+
+def test_the_latency_benchmark_sees_every_contact_enter_through_a_real_worker(transactional_db, capsys):
+    # when
+    call_command("bench", "segment_latency", "--scale", "40")
+
+    # then
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
+    assert (line["bench"], line["n"], line["entered"]) == ("segment_latency", 40, 40)
+    assert 0 < line["median_seconds"] <= line["seconds"] <= line["max_seconds"]
+    assert not Contact.objects.exists() and not Segment.objects.exists() and not Touchpoint.objects.exists()
