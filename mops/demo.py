@@ -143,6 +143,7 @@ class DemoSummary:
     touchpoints: int = 0
     actions: int = 0
     manual_actions: int = 0
+    segments: int = 0
     credentials: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -705,4 +706,50 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     )
     summary.manual_actions = ledger.manual
     summary.users = len(summary.credentials)
+    summary.segments = demo_segments_create(
+        marketer=get_user_model().objects.get(username="marketer"), rng=rng
+    )
     return summary
+
+
+DEMO_SEGMENTS = [
+    ("French-speaking leads", "Leads and MQLs in France and Belgium.", {"all": [
+        {"field": "country", "op": "in", "value": ["FR", "BE"]},
+        {"field": "lifecycle_stage", "op": "in", "value": ["lead", "mql"]},
+    ]}),
+    ("Engaged readers", "Clicked our e-mails at least twice in the last 30 days.",
+     {"touchpoint": {"kind": "email_click"}, "count": {"op": "gte", "value": 2}, "within": "30d"}),
+    ("Company looking at pricing", "Someone at the same company viewed the pricing page this fortnight.",
+     {"account_touchpoint": {"kind": "page_view", "where": [
+         {"field": "properties.path", "op": "starts_with", "value": "/pricing"}]}, "within": "14d"}),
+    ("Webinar no-shows", "Registered for a webinar and never attended one.", {"all": [
+        {"touchpoint": {"kind": "webinar_registration"}},
+        {"touchpoint": {"kind": "webinar_attended"}, "count": {"op": "eq", "value": 0}},
+    ]}),
+    ("Engaged French-speaking VIPs", "Uses two other segments and a tag.", {"all": [
+        {"segment": "french-speaking-leads"}, {"segment": "engaged-readers"}, {"tag": "vip"},
+    ]}),
+]  # fmt: skip
+
+
+def demo_segments_create(*, marketer, rng: random.Random) -> int:
+    """Segments a marketer would have built, with their members; and a static list."""
+    from django.utils.text import slugify
+
+    from ledger.context import Actor, acting_as
+    from segments.models import Segment
+    from segments.services import segment_create, segment_rebuild, static_members_add
+
+    def made(name: str, **fields) -> Segment:
+        # A second demo load re-forms the segments it made the first time.
+        return Segment.objects.filter(slug=slugify(name)).first() or segment_create(name=name, **fields)
+
+    with acting_as(Actor.for_user(marketer)):
+        for name, description, conditions in DEMO_SEGMENTS:
+            segment_rebuild(segment=made(name, description=description, conditions=conditions))
+        guests = made(
+            "Trade show Berlin guests", kind="static", description="Met at the booth; kept by hand."
+        )
+        contact_ids = list(Contact.objects.order_by("id").values_list("pk", flat=True)[:200])
+        static_members_add(segment=guests, contact_ids=rng.sample(contact_ids, k=min(25, len(contact_ids))))
+    return len(DEMO_SEGMENTS) + 1
