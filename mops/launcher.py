@@ -43,7 +43,10 @@ def run() -> int:
     print(f"\n  MOps back-office: http://127.0.0.1:{port}/admin/", flush=True)
     print("  Ctrl-C stops web, worker, beat and the database.\n", flush=True)
     honcho = subprocess.Popen(
-        [sys.executable, "-m", "honcho", "-f", "Procfile", "start"], cwd=BASE_DIR, env=env
+        # honcho hands each process a PORT of its own, from 5000 unless told otherwise.
+        [sys.executable, "-m", "honcho", "-f", "Procfile", "start", "--port", port],
+        cwd=BASE_DIR,
+        env=env,
     )
     interrupted = False
     while True:
