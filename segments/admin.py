@@ -8,7 +8,7 @@ from common.admin_saving import adopt
 from contacts.models import Contact
 from segments import services
 from segments.conditions.explain import explain
-from segments.conditions.schema import ConditionError, parse
+from segments.conditions.schema import LENIENT, ConditionError, parse
 from segments.models import Membership, Segment
 from segments.selectors import builder_catalog
 
@@ -102,7 +102,7 @@ class SegmentAdmin(admin.ModelAdmin):
         if segment.kind == Segment.Kind.STATIC:
             return "static list"
         try:
-            return explain(parse(segment.conditions))
+            return explain(parse(segment.conditions, LENIENT))
         except ConditionError:
             return "(invalid)"
 

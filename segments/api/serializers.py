@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from common.api.serializers import StrictSerializer
 from segments.conditions.explain import explain
-from segments.conditions.schema import ConditionError, parse
+from segments.conditions.schema import LENIENT, ConditionError, parse
 from segments.models import Segment
 
 
@@ -35,7 +35,7 @@ class SegmentOutput(serializers.ModelSerializer):
         if segment.kind == Segment.Kind.STATIC:
             return "Contacts put on this list"
         try:
-            return explain(parse(segment.conditions))
+            return explain(parse(segment.conditions, LENIENT))
         except ConditionError:
             return ""
 

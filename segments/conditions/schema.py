@@ -52,9 +52,13 @@ _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 @dataclass(frozen=True)
 class Vocabulary:
-    kinds: Collection[str] = ()
-    segments: Collection[str] = ()
+    kinds: Collection[str] | None = ()  # None: any kind is accepted
+    segments: Collection[str] | None = ()  # None: any slug is accepted
     intents: Collection[str] | None = None  # None: any intent name is accepted
+
+
+# Reading a stored tree to explain it, without checking it against what exists now.
+LENIENT = Vocabulary(kinds=None, segments=None, intents=None)
 
 
 # --- the nodes ------------------------------------------------------------------------
@@ -227,7 +231,7 @@ class _Parser:
             if not isinstance(slug, str) or not slug:
                 self.fail(_join(path, "segment"), "expected a segment slug")
                 return None
-            if slug not in self.vocabulary.segments:
+            if self.vocabulary.segments is not None and slug not in self.vocabulary.segments:
                 self.fail(_join(path, "segment"), f"unknown segment {slug!r}")
             return SegmentLeaf(slug)
         if "touchpoint" in tree or "account_touchpoint" in tree:
@@ -375,7 +379,7 @@ class _Parser:
                 values = []
             lists[name] = tuple(values)
         for kind in lists["kind"]:
-            if kind not in self.vocabulary.kinds:
+            if self.vocabulary.kinds is not None and kind not in self.vocabulary.kinds:
                 self.fail(_join(filter_path, "kind"), f"unknown kind {kind!r}")
         where = spec.get("where", [])
         leaves = []

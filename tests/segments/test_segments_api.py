@@ -146,3 +146,19 @@ def test_a_read_key_cannot_create_and_a_used_segment_cannot_be_deleted(reader, w
     assert [row["slug"] for row in listed.json()["results"]] == ["uses", "french"]
     assert deleted.status_code == 400
     assert writer.delete("/api/v1/segments/uses/").status_code == 204
+
+
+def test_every_segment_is_explained_in_words(writer, db):
+    # when
+    response = writer.post(
+        "/api/v1/segments/",
+        {"name": "Clickers", "conditions": {"touchpoint": {"kind": "email_click"}, "within": "30d"}},
+        format="json",
+    )
+
+    # then
+    assert response.json()["explanation"] == "Clicked an e-mail in the last 30 days"
+    assert (
+        writer.get("/api/v1/segments/clickers/").json()["explanation"]
+        == "Clicked an e-mail in the last 30 days"
+    )
