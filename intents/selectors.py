@@ -39,3 +39,18 @@ def intent_model_active() -> IntentModel | None:
 
 def intent_model_list() -> QuerySet[IntentModel]:
     return IntentModel.objects.defer("artifact").order_by("-version")
+
+
+def intents_detected_since(*, since) -> list[tuple[str, int]]:
+    """(intent name, touchpoints showing it) since a moment, most frequent first."""
+    from django.db.models import Count
+
+    from intents.models import TouchpointIntent
+
+    rows = (
+        TouchpointIntent.objects.filter(intent__isnull=False, touchpoint__occurred_at__gte=since)
+        .values("intent__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "intent__name")
+    )
+    return [(row["intent__name"], row["count"]) for row in rows]

@@ -144,6 +144,7 @@ class DemoSummary:
     actions: int = 0
     manual_actions: int = 0
     segments: int = 0
+    intents: int = 0
     credentials: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -726,6 +727,8 @@ DEMO_SEGMENTS = [
         {"touchpoint": {"kind": "webinar_registration"}},
         {"touchpoint": {"kind": "webinar_attended"}, "count": {"op": "eq", "value": 0}},
     ]}),
+    ("Comparing plans", "Shows the compare intent now (scores fade with the intent's half-life).",
+     {"intent": "compare", "min_score": 0.3}),
     ("Engaged French-speaking VIPs", "Uses two other segments and a tag.", {"all": [
         {"segment": "french-speaking-leads"}, {"segment": "engaged-readers"}, {"tag": "vip"},
     ]}),

@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 
 from common.admin_paging import EstimatedCountPaginator
 from contacts.models import Contact, Touchpoint
+from intents.selectors import intents_detected_since
 from reporting.exports import actions_csv, csv_response, groups_csv, suggestions_csv
 from reporting.forms import PRESETS, ActionFilterForm, PeriodForm
 from reporting.periods import Period
@@ -222,6 +223,7 @@ class HomeView(ReportPage):
             suggestion=next(iter(automate_next(period=period, limit=1)), None),
             recent=recent,
             segments=segments_with_sizes(),
+            intents=intents_detected_since(since=recent.start_at),
         )
         return context
 

@@ -28,5 +28,6 @@ def test_the_contact_page_says_which_segments_hold_the_contact_and_why(as_robot,
     assert '✓</span>\n  <span class="visually-hidden">holds:</span>\n  Country is FR' in panel
     assert '✗</span>\n  <span class="visually-hidden">does not hold:</span>\n  Score is at least 90' in panel
     assert "A list kept by hand." in panel
+    assert "No intent recognised lately" in home
     segments = home[home.index('id="home-segments"') :]
     assert "Webinar guests" in segments and "Hot French leads" in segments
