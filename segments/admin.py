@@ -7,10 +7,8 @@ from django.utils import timezone
 from common.admin_saving import adopt
 from contacts.models import Contact
 from segments import services
-from segments.conditions.explain import explain
-from segments.conditions.schema import LENIENT, ConditionError, parse
 from segments.models import Membership, Segment
-from segments.selectors import builder_catalog
+from segments.selectors import builder_catalog, segment_explanation
 
 MEMBERS_SHOWN = 20
 
@@ -99,12 +97,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="conditions")
     def described(self, segment):
-        if segment.kind == Segment.Kind.STATIC:
-            return "static list"
-        try:
-            return explain(parse(segment.conditions, LENIENT))
-        except ConditionError:
-            return "(invalid)"
+        return segment_explanation(segment) or "(invalid)"
 
     def save_model(self, request, obj, form, change):
         data = {

@@ -191,3 +191,16 @@ def contact_segment_answers(contact: Contact, *, now) -> list[dict]:
             answer["why"] = why(parsed(segment.conditions, known=known), contact_id=contact.pk, now=now)
         answers.append(answer)
     return answers
+
+
+def segment_explanation(segment: Segment) -> str:
+    """The segment in words; empty when its stored tree cannot be read."""
+    from segments.conditions.explain import explain
+    from segments.conditions.schema import LENIENT, ConditionError, parse
+
+    if segment.kind == Segment.Kind.STATIC:
+        return "Contacts put on this list"
+    try:
+        return explain(parse(segment.conditions, LENIENT))
+    except ConditionError:
+        return ""

@@ -1,9 +1,8 @@
 from rest_framework import serializers
 
 from common.api.serializers import StrictSerializer
-from segments.conditions.explain import explain
-from segments.conditions.schema import LENIENT, ConditionError, parse
 from segments.models import Segment
+from segments.selectors import segment_explanation
 
 
 class SegmentInput(StrictSerializer):
@@ -32,12 +31,7 @@ class SegmentOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_explanation(self, segment) -> str:
-        if segment.kind == Segment.Kind.STATIC:
-            return "Contacts put on this list"
-        try:
-            return explain(parse(segment.conditions, LENIENT))
-        except ConditionError:
-            return ""
+        return segment_explanation(segment)
 
 
 class MemberOutput(serializers.Serializer):

@@ -4,19 +4,8 @@ from intents import services
 from intents.models import BehaviourRule, Intent, IntentExample, IntentModel
 from ledger.context import Actor, acting_as
 from ledger.models import Action
-from tests.conftest import _client_with
 from tests.factories import TouchpointFactory
 from tests.intents.data import labelled_rows
-
-
-@pytest.fixture
-def writer(db):
-    return _client_with(["read", "write"])
-
-
-@pytest.fixture
-def reader(db):
-    return _client_with(["read"], name="BI dashboard")
 
 
 @pytest.fixture
