@@ -18,7 +18,8 @@ from django.views.generic import TemplateView
 
 from common.admin_paging import EstimatedCountPaginator
 from contacts.models import Contact, Touchpoint
-from intents.selectors import intents_detected_since
+from intents.scoring import lead_score_explain
+from intents.selectors import intent_signal_list, intents_detected_since
 from reporting.exports import actions_csv, csv_response, groups_csv, suggestions_csv
 from reporting.forms import PRESETS, ActionFilterForm, PeriodForm
 from reporting.periods import Period
@@ -246,5 +247,7 @@ class ContactView(ReportPage):
             tally=contact_tally(contact_id=contact.pk),
             timeline=contact_timeline(contact_id=contact.pk),
             segment_answers=contact_segment_answers(contact, now=timezone.now()),
+            intent_signals=intent_signal_list(contact_id=contact.pk)[:10],
+            score_lines=lead_score_explain(contact=contact),
         )
         return context

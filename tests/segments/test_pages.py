@@ -28,6 +28,24 @@ def test_the_contact_page_says_which_segments_hold_the_contact_and_why(as_robot,
     assert '✓</span>\n  <span class="visually-hidden">holds:</span>\n  Country is FR' in panel
     assert '✗</span>\n  <span class="visually-hidden">does not hold:</span>\n  Score is at least 90' in panel
     assert "A list kept by hand." in panel
+    assert "No intent shown yet." in page and "No scoring rule gives this contact points." in page
     assert "No intent recognised lately" in home
     segments = home[home.index('id="home-segments"') :]
     assert "Webinar guests" in segments and "Hot French leads" in segments
+
+
+def test_the_contact_page_shows_its_intents_as_they_stand_now(as_robot, viewer):
+    # given
+    from intents.models import Intent, IntentSignal
+
+    anne = ContactFactory()
+    IntentSignal.objects.create(contact=anne, intent=Intent.objects.get(key="compare"), score=0.8)
+    client = Client()
+    client.force_login(viewer)
+
+    # when
+    page = client.get(f"/contacts/{anne.pk}/").content.decode()
+
+    # then
+    panel = page[page.index('id="contact-intents"') : page.index('id="contact-score"')]
+    assert "Compare" in panel and "0.80" in panel
