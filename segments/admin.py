@@ -11,6 +11,7 @@ from segments.models import Membership, Segment
 from segments.selectors import builder_catalog, segment_explanation
 
 MEMBERS_SHOWN = 20
+SIZES_SHOWN = 60  # the latest rebuilds
 
 
 class SegmentAdminForm(forms.ModelForm):
@@ -120,6 +121,11 @@ class SegmentAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["builder_catalog"] = builder_catalog()
         if obj is not None:
+            measures = list(obj.sizes.order_by("-measured_at")[:SIZES_SHOWN])[::-1]
+            context["sizes"] = {
+                "labels": [f"{measure.measured_at:%-d %b %H:%M}" for measure in measures],
+                "sizes": [measure.size for measure in measures],
+            }
             context["members"] = (
                 Membership.objects.filter(segment=obj)
                 .select_related("contact")

@@ -68,4 +68,7 @@ def test_a_marketer_builds_a_nested_segment_sees_the_count_and_saves_it(
     assert list(Membership.objects.filter(segment=segment).values_list("contact__email", flat=True)) == [
         "anne@example.net"
     ]
+    chart = "Chart.getChart(document.getElementById('segment-sizes-chart'))"
+    sizes = page.evaluate(f"{chart}.data.datasets[0].data")
+    assert sizes == [1]
     page.screenshot(path=ARTIFACTS / "rule-builder-saved.png", full_page=True)
