@@ -5,7 +5,9 @@ the engine, which are the segment's own (algorithmic) work."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -298,3 +300,47 @@ def _record(segment: Segment, *, entered: list[int], exited: list[int], now: dat
             for pk, kind in changes
         ]
     )
+
+
+@dataclass(frozen=True)
+class ListImport:
+    added: int
+    already: int
+    unknown: list[str]  # addresses no contact has
+    rejected: list[tuple[int, str]]  # (line, why)
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, already on the list {self.already}, "
+            f"unknown {len(self.unknown)}, rejected {len(self.rejected)}"
+        )
+
+
+def static_members_import(*, segment: Segment, path: Path | str) -> ListImport:
+    """Put the contacts named in a file (CSV with an `email` column, or JSON Lines) on a
+    static list. Addresses nobody has are reported, not created: a list names people we know."""
+    from contacts.imports import fields
+    from contacts.imports.jobs import open_for_import
+
+    if segment.kind != Segment.Kind.STATIC:
+        raise SegmentError([("", f"{segment.slug} is defined by conditions; only static lists take members")])
+    emails: dict[str, int] = {}
+    rejected = []
+    with open_for_import(path=path, required=("email",), mapping=None, on_bytes=None) as source:
+        for record in source.records():
+            if record.error:
+                rejected.append((record.line, record.error))
+                continue
+            try:
+                emails.setdefault(fields.email(record.values.get("email")), record.line)
+            except fields.CellError as error:
+                rejected.append((record.line, f"email: {error}"))
+    found: dict[str, int] = {}
+    addresses = sorted(emails)
+    for start in range(0, len(addresses), 10_000):
+        batch = addresses[start : start + 10_000]
+        found.update(Contact.objects.filter(email__in=batch).values_list("email", "pk"))
+    added = static_members_add(segment=segment, contact_ids=found.values())
+    unknown = sorted(set(addresses) - set(found), key=emails.__getitem__)
+    return ListImport(added=added, already=len(found) - added, unknown=unknown, rejected=rejected)
