@@ -106,6 +106,8 @@ def campaign_create(*, name: str, triggers: Sequence[Mapping[str, Any]] = (), **
         raise ValueError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
     campaign = Campaign(name=name, **fields)
     campaign_check(campaign)
+    if campaign.status == Campaign.Status.ACTIVE:
+        raise CampaignError([("status", "publish the campaign to activate it")])
     built = _triggers_check(triggers)
     campaign.save(force_insert=True)
     for trigger in built:
