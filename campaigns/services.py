@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -32,6 +32,11 @@ from segments.models import MembershipEvent
 CAMPAIGN_FIELDS = (
     "name", "description", "status", "priority", "reentry", "reentry_days", "entry_filter", "goal", "steps",
 )  # fmt: skip
+
+
+def live_filter() -> Q:
+    """Enrollments still in their journey."""
+    return Q(enrollments__status__in=LIVE)
 
 
 class CampaignError(ValueError):
