@@ -15,7 +15,8 @@ STEPS = [
 
 def form(**fields):
     return {
-        "name": "", "description": "", "status": "draft", "priority": "0", "reentry": "once", "reentry_days": "",
+        "name": "", "description": "", "status": "draft", "priority": "0", "reentry": "once",
+        "reentry_days": "",
         "entry_filter": "null", "goal": "null", "steps": json.dumps(STEPS), "enroll_emails": "",
         "triggers-TOTAL_FORMS": "0", "triggers-INITIAL_FORMS": "0", "triggers-MIN_NUM_FORMS": "0",
         "triggers-MAX_NUM_FORMS": "1000", **fields,
