@@ -1,3 +1,4 @@
+import json
 import re
 
 from django import forms
@@ -17,6 +18,14 @@ STEP_TYPE_NAMES = {
     "adjust_score": "Adjust score",
     "set_lifecycle_stage": "Set lifecycle stage", "exit": "Exit",
 }  # fmt: skip
+
+
+class IndentedJSONEncoder(json.JSONEncoder):
+    """Steps and conditions shown one key per line: a journey is read before it is edited."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["indent"] = 2
+        super().__init__(*args, **kwargs)
 
 
 class CampaignAdminForm(forms.ModelForm):
@@ -46,6 +55,8 @@ class CampaignAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["steps"].required = False
+        for name in ("steps", "entry_filter", "goal"):
+            self.fields[name].encoder = IndentedJSONEncoder
 
     def clean(self):
         data = super().clean()
