@@ -7,7 +7,8 @@ from tests.browser.conftest import ARTIFACTS, log_in
 from tests.factories import ContactFactory
 
 STEPS = [
-    {"key": "welcome", "type": "send_email", "subject": "Welcome aboard", "body": "Hello {{ contact.first_name }}"},
+    {"key": "welcome", "type": "send_email", "subject": "Welcome aboard",
+     "body": "Hello {{ contact.first_name }}"},
     {"key": "pause", "type": "wait", "days": 2},
     {"key": "french", "type": "branch", "yes": "tag", "no": "",
      "conditions": {"field": "country", "op": "eq", "value": "FR"}},
