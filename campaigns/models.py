@@ -139,7 +139,9 @@ class Enrollment(models.Model):
         Campaign, on_delete=models.CASCADE, related_name="enrollments", db_index=False
     )
     version = models.ForeignKey(CampaignVersion, on_delete=models.PROTECT, related_name="enrollments")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Deleted with the contact by PostgreSQL itself (ON DELETE CASCADE, see the migration):
+    # deleting contacts in bulk then costs no query per table that refers to them.
+    contact = models.ForeignKey(Contact, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
     step_key = models.CharField(max_length=64, blank=True, help_text="the step it is at")
     step_visit = models.PositiveIntegerField(default=1, help_text="how many times it has been at this step")
     status = models.CharField(
@@ -219,7 +221,7 @@ class OutboxMessage(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     campaign = models.ForeignKey(Campaign, null=True, on_delete=models.SET_NULL, related_name="+")
     enrollment = models.ForeignKey(Enrollment, null=True, on_delete=models.SET_NULL, related_name="messages")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -151,3 +151,16 @@ def test_bad_steps_are_refused_with_their_paths(as_marketer):
         )
     paths = [path for path, _ in caught.value.errors]
     assert {"steps[0]", "steps[1].key", "steps[1].yes", "steps[2].type"} <= set(paths)
+
+
+def test_deleting_a_contact_takes_its_journeys_and_messages_with_it(as_marketer, clock):
+    campaign = published(steps=[*MAIL, {"key": "pause", "type": "wait", "days": 1}])
+    anne, bert = ContactFactory(), ContactFactory()
+    campaign_enroll(campaign=campaign, contact_ids=[anne.pk, bert.pk])
+    run_due()
+
+    contact_services.contact_delete(contact=anne)
+
+    assert list(Enrollment.objects.values_list("contact_id", flat=True)) == [bert.pk]
+    assert list(OutboxMessage.objects.values_list("contact_id", flat=True)) == [bert.pk]
+    assert set(StepRun.objects.values_list("enrollment__contact_id", flat=True)) == {bert.pk}
