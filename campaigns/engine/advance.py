@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from campaigns.engine import steps as step_runners
 from campaigns.engine.graph import Journey
+from campaigns.engine.steps import holds
 from campaigns.models import LIVE, Campaign, Enrollment, StepRun
 from ledger.context import Actor, acting_as
 from ledger.models import Category
 from ledger.services import action_record
-from segments.evaluation import matches, parsed
+from segments.evaluation import Known
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +36,15 @@ def campaign_actor(campaign: Campaign) -> Actor:
 def enrollments_advance(*, enrollment_ids: Iterable[int], now: datetime | None = None) -> int:
     """Advance every due enrollment among the ids; returns how many steps ran."""
     ran = 0
+    known = Known.load()  # the kinds and segments conditions name, read once per batch
     for enrollment_id in sorted(set(enrollment_ids)):
-        ran += enrollment_advance(enrollment_id=enrollment_id, now=now)
+        ran += enrollment_advance(enrollment_id=enrollment_id, now=now, known=known)
     return ran
 
 
-def enrollment_advance(*, enrollment_id: int, now: datetime | None = None) -> int:
+def enrollment_advance(*, enrollment_id: int, now: datetime | None = None, known: Known | None = None) -> int:
     now = now or timezone.now()
+    known = known or Known.load()
     with transaction.atomic():
         enrollment = (
             Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
@@ -52,13 +55,13 @@ def enrollment_advance(*, enrollment_id: int, now: datetime | None = None) -> in
         if enrollment is None:
             return 0  # another worker holds it, or it is not due: nothing to do twice
         with acting_as(campaign_actor(enrollment.campaign)):
-            return _advance(enrollment, now)
+            return _advance(enrollment, now, known)
 
 
-def _advance(enrollment: Enrollment, now: datetime) -> int:
+def _advance(enrollment: Enrollment, now: datetime, known: Known) -> int:
     journey = Journey(steps=tuple(enrollment.version.steps))
     goal = enrollment.version.goal
-    if goal and matches(parsed(goal), contact_id=enrollment.contact_id, now=now):
+    if goal and holds(goal, contact_id=enrollment.contact_id, now=now, known=known):
         enrollment_finish(enrollment, status=Enrollment.Status.EXITED, now=now, reason="goal reached")
         return 0
     if enrollment.status == Enrollment.Status.WAITING:
@@ -77,7 +80,7 @@ def _advance(enrollment: Enrollment, now: datetime) -> int:
             missing = f"the step {enrollment.step_key!r} is not in version {enrollment.version.number}"
             _fail(enrollment, now, missing)
             return ran
-        outcome = _run_once(enrollment, step, journey, now)
+        outcome = _run_once(enrollment, step, journey, now, known)
         ran += 1
         if outcome is None:
             return ran
@@ -95,7 +98,7 @@ def _advance(enrollment: Enrollment, now: datetime) -> int:
     return ran
 
 
-def _run_once(enrollment: Enrollment, step: dict, journey: Journey, now: datetime):
+def _run_once(enrollment: Enrollment, step: dict, journey: Journey, now: datetime, known: Known):
     """Run the step unless this visit of it already ran; then its recorded exit is followed."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -115,7 +118,7 @@ def _run_once(enrollment: Enrollment, step: dict, journey: Journey, now: datetim
     run_id = row[0]
     try:
         with transaction.atomic():
-            outcome = step_runners.run(step, enrollment=enrollment, journey=journey, now=now)
+            outcome = step_runners.run(step, enrollment=enrollment, journey=journey, now=now, known=known)
     except Exception as error:
         logger.exception("step %s of enrollment %s failed", step["key"], enrollment.pk)
         message = f"{step['key']} ({step['type']}): {error}"

@@ -8,14 +8,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.template import Context, Template
 
 from campaigns.engine.graph import Journey, wait_duration
 from campaigns.models import Enrollment, OutboxMessage
 from contacts.models import Contact
 from contacts.services import contact_tags_add, contact_tags_remove, contact_update
-from segments.evaluation import matches, parsed
+from segments.evaluation import Known, matching_ids_sql, parsed
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,18 @@ class Outcome:
     detail: dict = field(default_factory=dict)
 
 
-def run(step: dict, *, enrollment: Enrollment, journey: Journey, now: datetime) -> Outcome:
+def run(step: dict, *, enrollment: Enrollment, journey: Journey, now: datetime, known: Known) -> Outcome:
+    if step["type"] == "branch":
+        return _branch(step, enrollment, now, known)
     return _RUNNERS[step["type"]](step, enrollment, journey, now)
+
+
+def holds(tree, *, contact_id: int, now: datetime, known: Known) -> bool:
+    """A condition tree for one contact: the segments' own SQL, restricted to the contact."""
+    sql, params = matching_ids_sql(parsed(tree, known=known), now=now, contact_ids=True, known=known)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, [contact_id]])
+        return cursor.fetchone() is not None
 
 
 def message_key(*, enrollment_id: int, step_key: str, visit: int) -> str:
@@ -50,8 +60,8 @@ def _wait(step, enrollment, journey, now):
     return Outcome(wait_until=until, detail={"until": until.isoformat()})
 
 
-def _branch(step, enrollment, journey, now):
-    answer = matches(parsed(step["conditions"]), contact_id=enrollment.contact_id, now=now)
+def _branch(step, enrollment, now, known):
+    answer = holds(step["conditions"], contact_id=enrollment.contact_id, now=now, known=known)
     return Outcome(next=(step.get("yes") if answer else step.get("no")) or "", detail={"answer": answer})
 
 
@@ -135,7 +145,6 @@ def _exit(step, enrollment, journey, now):
 
 _RUNNERS = {
     "wait": _wait,
-    "branch": _branch,
     "random_split": _random_split,
     "send_email": _send_email,
     "add_tag": _add_tag,

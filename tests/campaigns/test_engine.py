@@ -164,3 +164,19 @@ def test_deleting_a_contact_takes_its_journeys_and_messages_with_it(as_marketer,
     assert list(Enrollment.objects.values_list("contact_id", flat=True)) == [bert.pk]
     assert list(OutboxMessage.objects.values_list("contact_id", flat=True)) == [bert.pk]
     assert set(StepRun.objects.values_list("enrollment__contact_id", flat=True)) == {bert.pk}
+
+
+def test_a_field_change_that_reaches_the_goal_takes_the_contact_out(as_marketer, clock):
+    campaign = published(
+        steps=[{"key": "pause", "type": "wait", "days": 5}, *MAIL],
+        goal={"field": "lifecycle_stage", "op": "eq", "value": "customer"},
+    )
+    contact = ContactFactory(lifecycle_stage="lead")
+    campaign_enroll(campaign=campaign, contact_ids=[contact.pk])
+    run_due()
+
+    # when the contact becomes a customer, announced as the worker would
+    contact_services.contact_update(contact=contact, data={"lifecycle_stage": "customer"})
+    contact_services.contacts_changed_announce(contact_ids=[contact.pk], fields=["lifecycle_stage"])
+
+    assert Enrollment.objects.get().status == "exited"
