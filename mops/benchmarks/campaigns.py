@@ -74,8 +74,9 @@ def campaign_enroll(scale: int) -> Iterator[dict]:
                                                       step_visit, status, next_run_at, context, error,
                                                       entered_at)
                     SELECT %s, %s, c.id, 'french', 1, 'active', %s, '{}', '', %s
-                      FROM contacts_contact c
-                     WHERE c.country IN ('FR', 'BE', 'DE') AND c.id = ANY(%s)
+                      FROM unnest(%s::bigint[]) wanted (id)
+                      JOIN contacts_contact c ON c.id = wanted.id
+                     WHERE c.country IN ('FR', 'BE', 'DE')
                     ON CONFLICT DO NOTHING
                     """,
                     [campaign.pk, version.pk, now, now, ids],
