@@ -148,6 +148,8 @@ CELERY_BEAT_SCHEDULE = {
     # Conditions such as "in the last 30 days" change answer with the clock alone.
     "segments-rebuild-timed": {"task": "segments.tasks.segments_rebuild_timed_task", "schedule": 600.0},
     "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},
+    # Journeys keep their timers in PostgreSQL; the tick hands what is due to the workers.
+    "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick_task", "schedule": 5.0},
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),

@@ -1,0 +1,114 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from campaigns import services
+from campaigns.api.serializers import (
+    CampaignInput,
+    CampaignOutput,
+    CampaignPatchInput,
+    EnrollInput,
+    EnrollOutput,
+    PublishOutput,
+)
+from campaigns.models import Campaign, Trigger
+from campaigns.selectors import campaign_stats
+from common.api.errors import error_response
+
+
+def _errors(error: services.CampaignError) -> Response:
+    return error_response([{"path": path, "message": message} for path, message in error.errors])
+
+
+class CampaignViewSet(viewsets.ModelViewSet):
+    """Campaigns (journeys). Steps are edited as a draft; `publish/` freezes them as a new
+    version that new contacts enter, while contacts inside stay on theirs."""
+
+    queryset = Campaign.objects.select_related("version").prefetch_related(
+        Prefetch("triggers", queryset=Trigger.objects.select_related("segment"))
+    )
+    serializer_class = CampaignOutput
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-id")
+
+    def _save(self, request, *, campaign: Campaign | None, partial: bool, status_code: int) -> Response:
+        serializer = (CampaignPatchInput if partial else CampaignInput)(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        triggers = data.pop("triggers", None)
+        try:
+            if campaign is None:
+                campaign = services.campaign_create(triggers=triggers or (), **data)
+            else:
+                campaign = services.campaign_update(campaign=campaign, data=data, triggers=triggers)
+        except services.CampaignError as error:
+            return _errors(error)
+        return Response(CampaignOutput(self.get_queryset().get(pk=campaign.pk)).data, status=status_code)
+
+    @extend_schema(request=CampaignInput, responses={201: CampaignOutput})
+    def create(self, request, *args, **kwargs):
+        return self._save(request, campaign=None, partial=False, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CampaignInput, responses=CampaignOutput)
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.get("partial", False)
+        return self._save(
+            request, campaign=self.get_object(), partial=partial, status_code=status.HTTP_200_OK
+        )
+
+    @extend_schema(request=CampaignPatchInput, responses=CampaignOutput)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        campaign = self.get_object()
+        if campaign.enrollments.exists():
+            return error_response(
+                [
+                    {
+                        "path": "",
+                        "message": "contacts went through this campaign: archive it instead of deleting",
+                    }
+                ]
+            )
+        campaign.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=PublishOutput)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Freeze the draft steps as a new version and activate the campaign."""
+        campaign = self.get_object()
+        try:
+            version = services.campaign_publish(campaign=campaign)
+        except services.CampaignError as error:
+            return _errors(error)
+        campaign.refresh_from_db()
+        return Response({"version": version.number, "status": campaign.status})
+
+    @extend_schema(request=EnrollInput, responses=EnrollOutput)
+    @action(detail=True, methods=["post"])
+    def enroll(self, request, pk=None):
+        """Put contacts into the campaign, by id or e-mail. The entry filter and the re-entry
+        policy decide who enters; the answer says who did and who did not."""
+        campaign = self.get_object()
+        serializer = EnrollInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = services.campaign_enroll(
+                campaign=campaign,
+                contact_ids=serializer.validated_data.get("contact_ids", []),
+                emails=serializer.validated_data.get("emails", []),
+            )
+        except services.CampaignError as error:
+            return _errors(error)
+        return Response(result)
+
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        """Per step: entered, waiting, completed, failed; and the enrollments by status."""
+        return Response(campaign_stats(campaign=self.get_object()))

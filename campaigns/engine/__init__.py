@@ -1,0 +1,1 @@
+"""The journey engine: the graph of steps, entering, advancing, the tick, delivery."""

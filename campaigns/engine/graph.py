@@ -1,0 +1,191 @@
+"""A journey as data: a list of steps, each with a stable key and a type.
+
+A step goes on to the step named by its `next`, or else to the one listed after it; the
+last step of the list ends the journey. Branch and split steps name their exits.
+
+    [{"key": "confirm", "type": "send_email", "subject": "You are in", "body": "..."},
+     {"key": "pause", "type": "wait", "days": 1},
+     {"key": "attended", "type": "branch", "conditions": {...}, "yes": "thanks", "no": "replay"},
+     ...]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from contacts.models import LifecycleStage
+from segments.conditions.schema import ConditionError
+from segments.evaluation import Known, parsed
+
+KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SETTABLE_FIELDS = ("first_name", "last_name", "job_title", "city", "country", "source", "timezone", "phone")
+WAIT_UNITS = ("days", "hours", "minutes")
+
+# For each type, the fields it needs (besides key, type, next) and the exits it names.
+STEP_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "wait": {"fields": (), "exits": ()},
+    "branch": {"fields": ("conditions",), "exits": ("yes", "no")},
+    "random_split": {"fields": ("paths",), "exits": ()},
+    "send_email": {"fields": ("subject", "body"), "exits": ()},
+    "add_tag": {"fields": ("tags",), "exits": ()},
+    "remove_tag": {"fields": ("tags",), "exits": ()},
+    "set_field": {"fields": ("field", "value"), "exits": ()},
+    "adjust_score": {"fields": ("by",), "exits": ()},
+    "set_lifecycle_stage": {"fields": ("stage",), "exits": ()},
+    "exit": {"fields": (), "exits": ()},
+}
+ALLOWED = {"key", "type", "next", "label", *WAIT_UNITS}
+
+
+class GraphError(ValueError):
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors))
+
+
+@dataclass(frozen=True)
+class Journey:
+    steps: tuple[dict, ...]
+
+    @property
+    def first(self) -> str:
+        return self.steps[0]["key"] if self.steps else ""
+
+    def step(self, key: str) -> dict | None:
+        for step in self.steps:
+            if step["key"] == key:
+                return step
+        return None
+
+    def following(self, key: str) -> str:
+        """Where a step without exits goes on to: its `next`, or the one listed after it."""
+        for index, step in enumerate(self.steps):
+            if step["key"] == key:
+                if "next" in step:
+                    return step["next"] or ""
+                return self.steps[index + 1]["key"] if index + 1 < len(self.steps) else ""
+        return ""
+
+
+def wait_duration(step: dict) -> timedelta:
+    return timedelta(**{unit: step.get(unit, 0) for unit in WAIT_UNITS})
+
+
+def validate(steps: Any, *, known: Known | None = None) -> Journey:
+    """The steps as a Journey, or GraphError listing every problem with its path."""
+    errors: list[tuple[str, str]] = []
+    if not isinstance(steps, list):
+        raise GraphError([("steps", "expected a list of steps")])
+    keys: list[str] = []
+    for index, step in enumerate(steps):
+        path = f"steps[{index}]"
+        if not isinstance(step, dict):
+            errors.append((path, "expected an object with a key and a type"))
+            continue
+        key = step.get("key")
+        if not isinstance(key, str) or not KEY.match(key):
+            errors.append((f"{path}.key", "expected a short key of lower-case letters, digits, - or _"))
+        elif key in keys:
+            errors.append((f"{path}.key", f"“{key}” is used by another step"))
+        keys.append(key if isinstance(key, str) else "")
+    known_keys = {key for key in keys if key}
+    known = known or Known.load()
+    for index, step in enumerate(steps):
+        if isinstance(step, dict):
+            errors.extend(_check_step(step, f"steps[{index}]", known_keys, known))
+    if errors:
+        raise GraphError(errors)
+    return Journey(steps=tuple(steps))
+
+
+def _check_step(step: dict, path: str, keys: set[str], known: Known) -> list[tuple[str, str]]:
+    kind = step.get("type")
+    if kind not in STEP_TYPES:
+        return [(f"{path}.type", f"unknown step type {kind!r}; expected one of {', '.join(STEP_TYPES)}")]
+    spec = STEP_TYPES[kind]
+    errors = []
+    unknown = set(step) - ALLOWED - set(spec["fields"]) - set(spec["exits"])
+    errors.extend((f"{path}.{name}", "unknown field for this step type") for name in sorted(unknown))
+    errors.extend((f"{path}.{name}", "required") for name in spec["fields"] if name not in step)
+    for name in ("next", *spec["exits"]):
+        target = step.get(name)
+        if target not in (None, "") and target not in keys:
+            errors.append((f"{path}.{name}", f"no step with the key {target!r}"))
+    if errors:
+        return errors
+    checker = globals().get(f"_check_{kind}")
+    return checker(step, path, known) if checker else []
+
+
+def _check_wait(step, path, known):
+    errors = []
+    for unit in WAIT_UNITS:
+        value = step.get(unit, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.append((f"{path}.{unit}", "expected a whole number, 0 or more"))
+    if not errors and wait_duration(step) <= timedelta(0):
+        errors.append((path, "a wait needs a duration: days, hours or minutes"))
+    return errors
+
+
+def _check_branch(step, path, known):
+    try:
+        parsed(step["conditions"], known=known)
+    except ConditionError as error:
+        return [(f"{path}.conditions{'.' + sub if sub else ''}", message) for sub, message in error.errors]
+    return []
+
+
+def _check_random_split(step, path, known):
+    paths = step["paths"]
+    if not isinstance(paths, list) or len(paths) < 2:
+        return [(f"{path}.paths", 'expected two or more paths, each {"percent": N, "next": key}')]
+    errors = []
+    for index, exit_ in enumerate(paths):
+        where = f"{path}.paths[{index}]"
+        if not isinstance(exit_, dict) or not isinstance(exit_.get("percent"), int) or exit_["percent"] < 0:
+            errors.append((f"{where}.percent", "expected a whole percentage"))
+    if not errors and sum(exit_["percent"] for exit_ in paths) != 100:
+        errors.append((f"{path}.paths", "the percentages must add up to 100"))
+    return errors
+
+
+def _check_send_email(step, path, known):
+    return [
+        (f"{path}.{name}", "expected text") for name in ("subject", "body") if not isinstance(step[name], str)
+    ]
+
+
+def _check_tags(step, path, known):
+    tags = step["tags"]
+    named = isinstance(tags, list) and all(isinstance(tag, str) and tag.strip() for tag in tags)
+    if not tags or not named:
+        return [(f"{path}.tags", "expected a list of tag names")]
+    return []
+
+
+_check_add_tag = _check_remove_tag = _check_tags
+
+
+def _check_set_field(step, path, known):
+    if step["field"] not in SETTABLE_FIELDS:
+        return [(f"{path}.field", f"expected one of {', '.join(SETTABLE_FIELDS)}")]
+    if not isinstance(step["value"], str):
+        return [(f"{path}.value", "expected text")]
+    return []
+
+
+def _check_adjust_score(step, path, known):
+    by = step["by"]
+    if not isinstance(by, int) or isinstance(by, bool):
+        return [(f"{path}.by", "expected a whole number, e.g. 10 or -5")]
+    return []
+
+
+def _check_set_lifecycle_stage(step, path, known):
+    if step["stage"] not in LifecycleStage.values:
+        return [(f"{path}.stage", f"expected one of {', '.join(LifecycleStage.values)}")]
+    return []

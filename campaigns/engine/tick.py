@@ -1,0 +1,119 @@
+"""The beat's tick: claim due enrollments and hand them to workers in batches.
+
+One tick at a time (an advisory lock): overlapping ticks would only publish the same work
+twice. A claimed row gets a short lease so the next tick leaves it alone while a worker
+has it; a lease that expires (a lost message, a killed worker) makes the row due again.
+Workers still re-check each row under its lock, so a duplicate batch does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from campaigns.engine.enroll import ADVANCE_BATCH, enroll
+from campaigns.models import Campaign, OutboxMessage, Trigger
+from segments.models import MembershipEvent
+
+TICK_LOCK = (7_342, 1)
+CLAIM_LIMIT = 500
+LEASE = timedelta(minutes=5)
+STALE_PENDING = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Tick:
+    claimed: int = 0
+    enrolled: int = 0
+    redelivered: int = 0
+
+
+def tick(*, now: datetime) -> Tick:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", list(TICK_LOCK))
+            if not cursor.fetchone()[0]:
+                return Tick()
+        enrolled = segment_triggers_poll(now=now)
+        claimed = _claim(now)
+        redelivered = _stale_messages(now)
+        if claimed:
+            transaction.on_commit(lambda: _publish(claimed))
+        if redelivered:
+            transaction.on_commit(lambda: _redeliver(redelivered))
+    return Tick(claimed=len(claimed), enrolled=enrolled, redelivered=len(redelivered))
+
+
+def _claim(now: datetime) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE campaigns_enrollment SET lease_until = %s
+             WHERE id IN (
+                   SELECT id FROM campaigns_enrollment
+                    WHERE status IN ('active', 'waiting') AND next_run_at <= %s
+                      AND (lease_until IS NULL OR lease_until < %s)
+                    ORDER BY next_run_at
+                    LIMIT %s
+                      FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """,
+            [now + LEASE, now, now, CLAIM_LIMIT],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _stale_messages(now: datetime) -> list[int]:
+    """Pending messages whose delivery task never came: publish them again."""
+    return list(
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, created_at__lt=now - STALE_PENDING)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:CLAIM_LIMIT]
+    )
+
+
+def _publish(enrollment_ids: list[int]) -> None:
+    from campaigns.tasks import enrollments_advance_task
+
+    for start in range(0, len(enrollment_ids), ADVANCE_BATCH):
+        enrollments_advance_task.delay(enrollment_ids=enrollment_ids[start : start + ADVANCE_BATCH])
+
+
+def _redeliver(message_ids: list[int]) -> None:
+    from campaigns.tasks import outbox_deliver_task
+
+    for message_id in message_ids:
+        outbox_deliver_task.delay(message_id=message_id)
+
+
+def segment_triggers_poll(*, now: datetime) -> int:
+    """Membership events since each segment trigger last looked, read in id order."""
+    enrolled = 0
+    triggers = Trigger.objects.select_for_update(skip_locked=True).filter(
+        kind__in=[Trigger.Kind.SEGMENT_ENTERED, Trigger.Kind.SEGMENT_EXITED],
+        campaign__status=Campaign.Status.ACTIVE,
+        campaign__version__isnull=False,
+    )
+    for trigger in triggers.select_related("campaign", "campaign__version"):
+        kind = "entered" if trigger.kind == Trigger.Kind.SEGMENT_ENTERED else "exited"
+        events = list(
+            MembershipEvent.objects.filter(
+                segment_id=trigger.segment_id, kind=kind, pk__gt=trigger.last_event_id
+            )
+            .order_by("pk")
+            .values_list("pk", "contact_id")[:10_000]
+        )
+        if not events:
+            continue
+        enrolled += len(
+            enroll(
+                campaign=trigger.campaign,
+                contact_ids=[contact_id for _, contact_id in events],
+                now=now,
+                context={"trigger": trigger.pk, "segment": trigger.segment_id, "event": kind},
+            )
+        )
+        Trigger.objects.filter(pk=trigger.pk).update(last_event_id=events[-1][0])
+    return enrolled

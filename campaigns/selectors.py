@@ -1,0 +1,43 @@
+"""Reads about campaigns: per-step counts and the enrollments' states."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from campaigns.models import Campaign, Enrollment, StepRun
+
+
+def campaign_stats(*, campaign: Campaign) -> dict:
+    """Per step of the published journey: how many entered it, wait in it, went through it,
+    failed at it; and the enrollments by status. Two grouped queries."""
+    counts = {
+        row["step_key"]: row
+        for row in StepRun.objects.filter(campaign=campaign)
+        .values("step_key")
+        .annotate(
+            entered=Count("id"),
+            waiting=Count("id", filter=Q(outcome=StepRun.Outcome.WAITING)),
+            completed=Count("id", filter=Q(outcome=StepRun.Outcome.DONE)),
+            failed=Count("id", filter=Q(outcome=StepRun.Outcome.FAILED)),
+        )
+    }
+    steps = campaign.version.steps if campaign.version_id else campaign.steps
+    per_step = []
+    for step in steps:
+        row = counts.get(step["key"], {})
+        per_step.append(
+            {
+                "key": step["key"],
+                "type": step["type"],
+                **{name: row.get(name, 0) for name in ("entered", "waiting", "completed", "failed")},
+            }
+        )
+    statuses = dict(
+        Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return {
+        "campaign": campaign.pk,
+        "version": campaign.version.number if campaign.version_id else None,
+        "enrollments": {status: statuses.get(status, 0) for status in Enrollment.Status.values},
+        "steps": per_step,
+    }

@@ -1,0 +1,268 @@
+"""Writes to campaigns: define, publish, enroll, and react to what contacts do.
+
+Each function is one use case in one transaction, recording its action in the ledger with
+the actor from the context (a person in the admin, an integration through the API). What
+the journeys then do runs as the campaign itself: algorithmic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from campaigns.engine.advance import campaign_actor, enrollment_finish
+from campaigns.engine.enroll import NotEnrollable, enroll
+from campaigns.engine.graph import GraphError, validate
+from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
+from contacts.models import Contact, Touchpoint
+from contacts.normalize import normalize_email
+from ledger.context import acting_as, current_actor
+from ledger.models import Category
+from ledger.services import action_record
+from segments.conditions.schema import ConditionError
+from segments.evaluation import Known, matching_ids_sql, parsed
+from segments.models import MembershipEvent
+
+CAMPAIGN_FIELDS = (
+    "name", "description", "status", "priority", "reentry", "reentry_days", "entry_filter", "goal", "steps",
+)  # fmt: skip
+
+
+def live_filter() -> Q:
+    """Enrollments still in their journey."""
+    return Q(enrollments__status__in=LIVE)
+
+
+class CampaignError(ValueError):
+    """What is wrong, each problem with its path."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{path}: {message}" if path else message for path, message in errors))
+
+
+def campaign_check(campaign: Campaign, *, known: Known | None = None) -> None:
+    known = known or Known.load()
+    errors: list[tuple[str, str]] = []
+    for field in ("entry_filter", "goal"):
+        tree = getattr(campaign, field)
+        if tree:
+            try:
+                parsed(tree, known=known)
+            except ConditionError as error:
+                errors.extend(
+                    (f"{field}.{path}" if path else field, message) for path, message in error.errors
+                )
+    try:
+        validate(campaign.steps, known=known)
+    except GraphError as error:
+        errors.extend(error.errors)
+    if campaign.reentry == Campaign.Reentry.AFTER_DAYS and not campaign.reentry_days:
+        errors.append(("reentry_days", "say after how many days a contact may enter again"))
+    if errors:
+        raise CampaignError(errors)
+
+
+def _triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
+    errors: list[tuple[str, str]] = []
+    built = []
+    known = Known.load()
+    for index, data in enumerate(triggers):
+        path = f"triggers[{index}]"
+        kind = data.get("kind")
+        trigger = Trigger(kind=kind)
+        if kind == Trigger.Kind.TOUCHPOINT:
+            kinds = data.get("touchpoint_kinds") or []
+            unknown = [key for key in kinds if key not in known.vocabulary.kinds]
+            if not kinds:
+                errors.append((f"{path}.touchpoint_kinds", "name at least one touchpoint kind"))
+            elif unknown:
+                errors.append((f"{path}.touchpoint_kinds", f"unknown touchpoint kinds: {', '.join(unknown)}"))
+            filter_ = data.get("touchpoint_filter") or {}
+            if not isinstance(filter_, dict):
+                message = 'expected an object of properties, e.g. {"webinar": "w1"}'
+                errors.append((f"{path}.touchpoint_filter", message))
+            trigger.touchpoint_kinds, trigger.touchpoint_filter = list(kinds), filter_
+        elif kind in (Trigger.Kind.SEGMENT_ENTERED, Trigger.Kind.SEGMENT_EXITED):
+            segment_id = known.segment_ids.get(data.get("segment") or "")
+            if segment_id is None:
+                errors.append((f"{path}.segment", f"no segment with the slug {data.get('segment')!r}"))
+            trigger.segment_id = segment_id
+            # Only what happens from now on: the segment's history enrolls nobody.
+            trigger.last_event_id = MembershipEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        elif kind != Trigger.Kind.MANUAL:
+            errors.append((f"{path}.kind", f"expected one of {', '.join(Trigger.Kind.values)}"))
+        built.append(trigger)
+    if errors:
+        raise CampaignError(errors)
+    return built
+
+
+@transaction.atomic
+def campaign_create(*, name: str, triggers: Sequence[Mapping[str, Any]] = (), **fields: Any) -> Campaign:
+    unknown = set(fields) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
+    campaign = Campaign(name=name, **fields)
+    campaign_check(campaign)
+    if campaign.status == Campaign.Status.ACTIVE:
+        raise CampaignError([("status", "publish the campaign to activate it")])
+    built = _triggers_check(triggers)
+    campaign.save(force_insert=True)
+    for trigger in built:
+        trigger.campaign = campaign
+    Trigger.objects.bulk_create(built)
+    action_record(category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.created", obj=campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *, campaign: Campaign, data: Mapping[str, Any], triggers: Sequence[Mapping[str, Any]] | None = None
+) -> Campaign:
+    unknown = set(data) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
+    for field, value in data.items():
+        setattr(campaign, field, value)
+    campaign_check(campaign)
+    if campaign.status == Campaign.Status.ACTIVE and campaign.version_id is None:
+        raise CampaignError([("status", "publish the campaign before activating it")])
+    campaign.updated_at = timezone.now()
+    campaign.save()
+    if triggers is not None:
+        built = _triggers_check(triggers)
+        campaign.triggers.all().delete()
+        for trigger in built:
+            trigger.campaign = campaign
+        Trigger.objects.bulk_create(built)
+    action_record(
+        category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.updated", obj=campaign,
+        details={"fields": sorted(data)},
+    )  # fmt: skip
+    return campaign
+
+
+@transaction.atomic
+def campaign_publish(*, campaign: Campaign, activate: bool = True) -> CampaignVersion:
+    """Freeze the draft steps as a new version that new contacts enter. Contacts already
+    inside stay on the version they entered."""
+    given, campaign = campaign, Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign_check(campaign)
+    if not campaign.steps:
+        raise CampaignError([("steps", "a campaign needs at least one step to be published")])
+    number = (campaign.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+    version = CampaignVersion.objects.create(
+        campaign=campaign, number=number, steps=campaign.steps, entry_filter=campaign.entry_filter,
+        goal=campaign.goal, published_by=current_actor().name,
+    )  # fmt: skip
+    campaign.version = version
+    if activate and campaign.status in (Campaign.Status.DRAFT, Campaign.Status.PAUSED):
+        campaign.status = Campaign.Status.ACTIVE
+    campaign.updated_at = timezone.now()
+    campaign.save(update_fields=["version", "status", "updated_at"])
+    action_record(
+        category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.published", obj=campaign,
+        details={"version": number},
+    )  # fmt: skip
+    given.refresh_from_db()
+    return version
+
+
+def campaign_enroll(
+    *,
+    campaign: Campaign,
+    contact_ids: Iterable[int] = (),
+    emails: Iterable[str] = (),
+    now: datetime | None = None,
+) -> dict:
+    """Enroll by hand or through the API. Returns who entered, who was already in or kept
+    out by the filter or re-entry policy, and which e-mails are unknown."""
+    now = now or timezone.now()
+    ids = set(contact_ids)
+    wanted = {normalize_email(email): email for email in emails}
+    found = dict(Contact.objects.filter(email__in=list(wanted)).values_list("email", "id"))
+    ids |= set(found.values())
+    existing = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    try:
+        enrollment_ids = enroll(
+            campaign=campaign, contact_ids=sorted(existing), now=now, context={"trigger": "manual"}
+        )
+    except NotEnrollable as error:
+        raise CampaignError([("", str(error))]) from error
+    entered = set(Enrollment.objects.filter(pk__in=enrollment_ids).values_list("contact_id", flat=True))
+    if enrollment_ids:
+        action_record(
+            category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.enroll_requested", obj=campaign,
+            details={"contacts": len(enrollment_ids)},
+        )  # fmt: skip
+    return {
+        "enrolled": sorted(entered),
+        "not_enrolled": sorted(existing - entered),
+        "unknown_contacts": sorted(ids - existing),
+        "unknown_emails": sorted(original for email, original in wanted.items() if email not in found),
+    }
+
+
+def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: datetime | None = None) -> int:
+    """New touchpoints: goals reached take contacts out, then touchpoint triggers enroll.
+    Returns how many enrollments were created."""
+    now = now or timezone.now()
+    touchpoints = list(
+        Touchpoint.objects.filter(pk__in=touchpoint_ids).values("pk", "contact_id", "kind_id", "properties")
+    )
+    if not touchpoints:
+        return 0
+    goals_check(contact_ids={touchpoint["contact_id"] for touchpoint in touchpoints}, now=now)
+    kinds = {touchpoint["kind_id"] for touchpoint in touchpoints}
+    triggers = Trigger.objects.filter(
+        kind=Trigger.Kind.TOUCHPOINT, campaign__status=Campaign.Status.ACTIVE, campaign__version__isnull=False
+    ).select_related("campaign", "campaign__version")
+    created = 0
+    for trigger in triggers:
+        if not kinds & set(trigger.touchpoint_kinds):
+            continue
+        contexts: dict[int, dict] = {}  # each contact enters once, with its first matching touchpoint
+        for touchpoint in sorted(touchpoints, key=lambda row: row["pk"]):
+            if touchpoint["kind_id"] in trigger.touchpoint_kinds and _has(touchpoint, trigger):
+                contexts.setdefault(
+                    touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
+                )
+        if contexts:
+            created += len(
+                enroll(campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts)
+            )
+    return created
+
+
+def _has(touchpoint: dict, trigger: Trigger) -> bool:
+    properties = touchpoint["properties"] or {}
+    return all(properties.get(key) == value for key, value in (trigger.touchpoint_filter or {}).items())
+
+
+def goals_check(*, contact_ids: Iterable[int], now: datetime) -> int:
+    """Take the contacts whose campaign goal now holds out of that campaign, at once, also
+    while they wait. One query per campaign with a goal that holds any of them."""
+    ids = sorted(set(contact_ids))
+    live = (
+        Enrollment.objects.filter(contact_id__in=ids, status__in=LIVE, version__goal__isnull=False)
+        .values_list("version_id", flat=True)
+        .distinct()
+    )
+    exited = 0
+    for version in CampaignVersion.objects.filter(pk__in=list(live)).select_related("campaign"):
+        sql, params = matching_ids_sql(parsed(version.goal), now=now, contact_ids=True)
+        reached = Enrollment.objects.filter(version=version, status__in=LIVE, contact_id__in=ids).filter(
+            contact_id__in=RawSQL(sql, [*params, ids])  # noqa: S611 - the compiler's SQL, values as parameters
+        )
+        with transaction.atomic(), acting_as(campaign_actor(version.campaign)):
+            for enrollment in reached.select_for_update(skip_locked=True).select_related("campaign"):
+                enrollment_finish(enrollment, status=Enrollment.Status.EXITED, now=now, reason="goal reached")
+                exited += 1
+    return exited

@@ -1,0 +1,71 @@
+"""Journeys through a real Celery worker process and the broker of the settings."""
+
+import re
+
+import pytest
+
+from campaigns.models import Enrollment, OutboxMessage, StepRun
+from campaigns.services import campaign_enroll
+from campaigns.tasks import campaigns_tick_task, enrollments_advance_task
+from tests.campaigns.conftest import published
+from tests.factories import ContactFactory
+
+TICK_DONE = re.compile(r"campaigns\.tasks\.campaigns_tick_task\[[^\]]+\] succeeded")
+
+
+@pytest.fixture
+def mail_dir(tmp_path, monkeypatch):
+    """The worker writes its e-mails to files here (each send is a file)."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    monkeypatch.setenv("EMAIL_URL", f"filemail:///{folder}")
+    return folder
+
+
+@pytest.fixture
+def worker(mail_dir, transactional_db, tmp_path):
+    from tests.worker import WorkerProcess
+
+    process = WorkerProcess(tmp_path / "worker.log").start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.mark.worker
+def test_an_enrollments_email_lands_exactly_once(worker, mail_dir, as_marketer):
+    # given a published campaign that sends one e-mail and then waits
+    campaign = published(
+        name="Welcome",
+        steps=[
+            {
+                "key": "hello",
+                "type": "send_email",
+                "subject": "Welcome {{ contact.first_name }}",
+                "body": "Hi.",
+            },
+            {"key": "pause", "type": "wait", "days": 3},
+        ],
+    )
+    contact = ContactFactory(first_name="Ada", email="ada@example.org")
+
+    # when it is enrolled (which publishes its batch after commit), and the same batch is
+    # delivered twice more, and a tick runs on top
+    campaign_enroll(campaign=campaign, contact_ids=[contact.pk])
+    enrollment = Enrollment.objects.get()
+    enrollments_advance_task.delay(enrollment_ids=[enrollment.pk])
+    enrollments_advance_task.delay(enrollment_ids=[enrollment.pk])
+    campaigns_tick_task.delay()
+
+    # then the worker sent the e-mail, once
+    worker.wait_for(lambda: OutboxMessage.objects.filter(status="sent").exists(), what="the e-mail")
+    # the solo worker takes tasks in order: once the tick is done, both duplicates were too
+    worker.wait_for(lambda: TICK_DONE.search(worker.output()) is not None, what="the tick")
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.step_key) == ("waiting", "pause")
+    assert OutboxMessage.objects.count() == 1
+    assert StepRun.objects.filter(enrollment=enrollment, step_key="hello").count() == 1
+    sent = [path.read_text() for path in mail_dir.iterdir()]
+    assert sum(text.count("Subject: Welcome Ada") for text in sent) == 1
+    assert "To: ada@example.org" in "".join(sent)
