@@ -41,3 +41,24 @@ def campaign_stats(*, campaign: Campaign) -> dict:
         "enrollments": {status: statuses.get(status, 0) for status in Enrollment.Status.values},
         "steps": per_step,
     }
+
+
+def campaigns_running(*, limit: int = 8) -> list[dict]:
+    """Active campaigns with their contacts inside now and those who finished."""
+    from django.db.models import Count, Q
+
+    from campaigns.models import LIVE, Campaign, EnrollmentStatus
+
+    rows = (
+        Campaign.objects.filter(status=Campaign.Status.ACTIVE)
+        .annotate(
+            inside=Count("enrollments", filter=Q(enrollments__status__in=LIVE)),
+            completed=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.COMPLETED)),
+            failed=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.FAILED)),
+        )
+        .order_by("-priority", "name")[:limit]
+    )
+    return [
+        {"campaign": row, "inside": row.inside, "completed": row.completed, "failed": row.failed}
+        for row in rows
+    ]

@@ -16,6 +16,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from campaigns.selectors import campaigns_running
 from common.admin_paging import EstimatedCountPaginator
 from contacts.models import Contact, Touchpoint
 from intents.scoring import lead_score_explain
@@ -225,6 +226,7 @@ class HomeView(ReportPage):
             recent=recent,
             segments=segments_with_sizes(),
             intents=intents_detected_since(since=recent.start_at),
+            campaigns=campaigns_running(),
         )
         return context
 

@@ -30,6 +30,7 @@ def test_the_contact_page_says_which_segments_hold_the_contact_and_why(as_robot,
     assert "A list kept by hand." in panel
     assert "No intent shown yet." in page and "No scoring rule gives this contact points." in page
     assert "No intent recognised lately" in home
+    assert "No campaign is running" in home
     segments = home[home.index('id="home-segments"') :]
     assert "Webinar guests" in segments and "Hot French leads" in segments
 
@@ -49,3 +50,25 @@ def test_the_contact_page_shows_its_intents_as_they_stand_now(as_robot, viewer):
     # then
     panel = page[page.index('id="contact-intents"') : page.index('id="contact-score"')]
     assert "Compare" in panel and "0.80" in panel
+
+
+def test_the_home_page_lists_running_campaigns_with_their_counts(as_robot, viewer):
+    # given a campaign whose contacts wait three days
+    from campaigns.services import campaign_create, campaign_enroll, campaign_publish
+
+    people = [ContactFactory(), ContactFactory()]
+    nurture = campaign_create(name="Nurture", steps=[{"key": "pause", "type": "wait", "days": 3}])
+    campaign_publish(campaign=nurture)
+    campaign_enroll(campaign=nurture, contact_ids=[person.pk for person in people])
+    client = Client()
+    client.force_login(viewer)
+
+    # when
+    home = client.get("/home/").content.decode()
+
+    # then
+    panel = home[home.index('id="home-campaigns"') : home.index('id="home-segments"')]
+    assert "Nurture" in panel
+    assert '<td class="number">2</td><td class="number">0</td>' in panel.replace("\n", "").replace(
+        "          ", ""
+    )
