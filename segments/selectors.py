@@ -82,14 +82,6 @@ def dependency_order(
     return ordered
 
 
-def segment_members(segment: Segment) -> QuerySet[Contact]:
-    return Contact.objects.filter(pk__in=segment.memberships.values("contact_id")).order_by("-id")
-
-
-def contact_segments(contact: Contact) -> QuerySet[Segment]:
-    return Segment.objects.filter(memberships__contact=contact).order_by("name")
-
-
 def builder_catalog() -> dict:
     """What the rule builder offers: fields grouped by kind with their types, the choices
     of the fields that have them, and the attribute keys the data really holds."""
