@@ -93,8 +93,9 @@ def preview(node: Node, *, now: datetime, sample_size: int = 10) -> Preview:
     return Preview(count=count, sample=sample, explanation=explain(node))
 
 
-def matches(node: Node, *, contact_id: int, now: datetime) -> bool:
-    sql, params = matching_ids_sql(node, now=now, contact_ids=True)
+def matches(node: Node, *, contact_id: int, now: datetime, known: Known | None = None) -> bool:
+    """The tree for one contact: the same SQL as a whole segment, restricted to the contact."""
+    sql, params = matching_ids_sql(node, now=now, contact_ids=True, known=known)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, [contact_id]])
         return cursor.fetchone() is not None

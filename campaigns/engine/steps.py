@@ -8,14 +8,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.template import Context, Template
 
 from campaigns.engine.graph import Journey, wait_duration
 from campaigns.models import Enrollment, OutboxMessage
 from contacts.models import Contact
 from contacts.services import contact_tags_add, contact_tags_remove, contact_update
-from segments.evaluation import Known, matching_ids_sql, parsed
+from segments.evaluation import Known, matches, parsed
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,8 @@ def run(step: dict, *, enrollment: Enrollment, journey: Journey, now: datetime, 
 
 
 def holds(tree, *, contact_id: int, now: datetime, known: Known) -> bool:
-    """A condition tree for one contact: the segments' own SQL, restricted to the contact."""
-    sql, params = matching_ids_sql(parsed(tree, known=known), now=now, contact_ids=True, known=known)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, [contact_id]])
-        return cursor.fetchone() is not None
+    """A condition tree for one contact: the segments' own evaluation."""
+    return matches(parsed(tree, known=known), contact_id=contact_id, now=now, known=known)
 
 
 def message_key(*, enrollment_id: int, step_key: str, visit: int) -> str:
