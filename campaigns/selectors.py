@@ -62,3 +62,38 @@ def campaigns_running(*, limit: int = 8) -> list[dict]:
         {"campaign": row, "inside": row.inside, "completed": row.completed, "failed": row.failed}
         for row in rows
     ]
+
+
+def contact_enrollments(*, contact_id: int, limit: int = 20) -> list[dict]:
+    """The contact's ways through campaigns, newest first: where each stands (the step by its
+    label in the version it runs), when it waits until, and the messages it sent. One query
+    through the enrollments' contact index."""
+    from campaigns.models import OutboxMessage
+
+    rows = (
+        Enrollment.objects.filter(contact_id=contact_id)
+        .select_related("campaign", "version")
+        .annotate(
+            sent=Count("messages", filter=Q(messages__status=OutboxMessage.Status.SENT)),
+            queued=Count("messages", filter=Q(messages__status=OutboxMessage.Status.PENDING)),
+        )
+        .order_by("-entered_at", "-id")[:limit]
+    )
+    enrollments = []
+    for row in rows:
+        step = next((s for s in row.version.steps if s.get("key") == row.step_key), None)
+        where = ""
+        if step:
+            where = step.get("label") or f"{step['key']} ({step['type'].replace('_', ' ')})"
+        enrollments.append(
+            {
+                "enrollment": row,
+                "campaign": row.campaign,
+                "version": row.version.number,
+                "step": where,
+                "live": row.status in (Enrollment.Status.ACTIVE, Enrollment.Status.WAITING),
+                "sent": row.sent,
+                "queued": row.queued,
+            }
+        )
+    return enrollments

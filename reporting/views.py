@@ -16,13 +16,14 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from campaigns.selectors import campaigns_running
+from campaigns.selectors import campaigns_running, contact_enrollments
 from common.admin_paging import EstimatedCountPaginator
 from contacts.models import Contact, Touchpoint
 from intents.scoring import lead_score_explain
 from intents.selectors import intent_signal_list, intents_detected_since
 from reporting.exports import actions_csv, csv_response, groups_csv, suggestions_csv
 from reporting.forms import PRESETS, ActionFilterForm, PeriodForm
+from reporting.history import contact_intent_history, contact_score_history, history_chart, history_since
 from reporting.periods import Period
 from reporting.selectors import (
     action_breakdown,
@@ -251,5 +252,15 @@ class ContactView(ReportPage):
             segment_answers=contact_segment_answers(contact, now=timezone.now()),
             intent_signals=intent_signal_list(contact_id=contact.pk)[:10],
             score_lines=lead_score_explain(contact=contact),
+            enrollments=contact_enrollments(contact_id=contact.pk),
+        )
+        now = timezone.now()
+        since = history_since(now)
+        score = contact_score_history(contact=contact, now=now)
+        intents = contact_intent_history(contact_id=contact.pk, now=now)
+        context.update(
+            history_days=(now - since).days,
+            score_chart=history_chart([score], since=since) if len(score.points) > 2 else None,
+            intent_chart=history_chart(intents, since=since) if intents else None,
         )
         return context

@@ -170,6 +170,50 @@
     },
   };
 
+  // Values over real time (a contact's score, its intents): x is milliseconds, so uneven
+  // gaps stay uneven without a date adapter. Each line has its own dash and point shape.
+  var LINES = [
+    { color: SOFTWARE, dash: [], point: "circle" },
+    { color: HAND, dash: [6, 3], point: "triangle" },
+    { color: "#3a8d4f", dash: [2, 2], point: "rect" },
+    { color: "#7a4fa3", dash: [10, 3, 2, 3], point: "rectRot" },
+    { color: "#555", dash: [12, 4], point: "star" },
+  ];
+  function day(ms) {
+    return new Date(ms).toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  }
+  builders.history = function (canvas, data) {
+    var share = canvas.dataset.unit === "share";
+    return new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: data.datasets.map(function (set, n) {
+          var line = LINES[n % LINES.length];
+          return { label: set.label, data: set.points, borderColor: line.color, backgroundColor: line.color,
+            borderDash: line.dash, pointStyle: line.point, pointRadius: 2, stepped: !share, tension: 0 };
+        }),
+      },
+      options: base({
+        parsing: true,
+        plugins: {
+          legend: { display: data.datasets.length > 1, labels: { color: textColor(), usePointStyle: true } },
+          tooltip: { callbacks: {
+            title: function (items) { return items.length ? new Date(items[0].parsed.x).toLocaleString() : ""; },
+            label: function (item) {
+              return item.dataset.label + ": " + (share ? Math.round(item.parsed.y * 100) + " %" : item.parsed.y);
+            },
+          } },
+        },
+        scales: {
+          x: { type: "linear", ticks: { color: textColor(), maxRotation: 0, maxTicksLimit: 6, callback: day } },
+          y: share
+            ? { min: 0, max: 1, ticks: { color: textColor(), callback: function (v) { return Math.round(v * 100) + " %"; } } }
+            : { beginAtZero: true, ticks: { color: textColor(), precision: 0 } },
+        },
+      }),
+    });
+  };
+
   function draw() {
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var source = document.getElementById(canvas.dataset.source);

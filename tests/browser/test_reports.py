@@ -173,3 +173,49 @@ def test_from_the_admin_a_contact_opens_in_its_360_view(page, marketer, at_now):
     expect(page.get_by_test_id("contact-ratio")).to_have_text("2 : 1")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "reports-contact.png", full_page=True)
+
+
+def test_the_contact_page_draws_its_score_and_intents_over_time_and_its_campaigns(page, marketer, at_now):
+    from datetime import timedelta
+
+    from campaigns.services import campaign_create, campaign_enroll, campaign_publish
+    from contacts.services import contact_update
+    from intents.models import BehaviourRule, Intent
+    from intents.services import touchpoints_recognise
+
+    compare, support = Intent.objects.get(key="compare"), Intent.objects.get(key="support")
+    for intent, path in ((compare, "/pricing"), (support, "/help")):
+        BehaviourRule.objects.create(
+            name=f"{path} pages", intent=intent, kind_id="page_view", confidence=0.6,
+            conditions=[{"property": "path", "operator": "starts_with", "value": path}],
+        )  # fmt: skip
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        contact = ContactFactory(email="noor@example.com", first_name="Noor", last_name="Haddad", score=0)
+    with acting_as(ROBOT):
+        for days_ago, path, score in ((20, "/pricing", 15), (12, "/help/sso", 25), (6, "/pricing/teams", 60)):
+            with time_machine.travel(NOW - timedelta(days=days_ago), tick=False):
+                visit = TouchpointFactory(contact=contact, kind_id="page_view", properties={"path": path})
+                touchpoints_recognise(touchpoint_ids=[visit.pk])
+                contact_update(contact=contact, data={"score": score})
+        campaign = campaign_create(
+            name="Pricing follow-up",
+            steps=[{"key": "pause", "type": "wait", "days": 2, "label": "Two days to think"},
+                   {"key": "done", "type": "exit"}],
+        )  # fmt: skip
+        campaign_publish(campaign=campaign)
+        campaign_enroll(campaign=campaign, contact_ids=[contact.pk])
+
+    log_in(page, "maya")
+    page.goto(f"/contacts/{contact.pk}/")
+
+    scores = chart_values(page, "score-history-chart")
+    assert [point["y"] for point in scores] == [0, 15, 25, 60, 60]
+    intents = page.evaluate("Chart.getChart('intent-history-chart').data.datasets.map(d => d.label)")
+    assert sorted(intents) == ["Compare", "Support"]
+    assert painted_pixels(page, "intent-history-chart") > 2000
+    enrollments = page.locator("#contact-enrollments tbody tr")
+    expect(enrollments).to_have_count(1)
+    expect(enrollments.first).to_contain_text("Pricing follow-up")
+    expect(enrollments.first).to_contain_text("Two days to think")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "reports-contact-history.png", full_page=True)
