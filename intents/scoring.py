@@ -151,7 +151,11 @@ def contacts_rescore(*, contact_ids: Sequence[int], at: datetime | None = None, 
         details = {"from": row["score"], "to": score, "fit": fit_points, "engagement": round(engaged, 2)}
         entries.append(
             ActionEntry(
-                category=Category.SCORING, verb="contact.scored", contact_id=row["pk"], details=details
+                category=Category.SCORING,
+                verb="contact.scored",
+                contact_id=row["pk"],
+                details=details,
+                occurred_at=at,
             )
         )
         if row["score"] < threshold <= score:
@@ -162,6 +166,7 @@ def contacts_rescore(*, contact_ids: Sequence[int], at: datetime | None = None, 
                     verb="contact.mql_reached",
                     contact_id=row["pk"],
                     details={"score": score, "threshold": threshold},
+                    occurred_at=at,
                 )
             )
     if changed:  # one UPDATE ... FROM unnest(), not bulk_update's CASE per row

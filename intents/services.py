@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -365,10 +366,11 @@ def recogniser_load() -> tuple[Recogniser, IntentModel | None]:
 
 
 @transaction.atomic
-def touchpoints_recognise(*, touchpoint_ids: Sequence[int]) -> int:
+def touchpoints_recognise(*, touchpoint_ids: Sequence[int], at: datetime | None = None) -> int:
     """Recognise the intent of these touchpoints, keep why, and feed the contacts' intent
     signals. Set-based: a few statements per batch, whatever its size. Returns how many
-    touchpoints showed an intent."""
+    touchpoints showed an intent. `at` replays history in order (signals only move
+    forward in time); it is now by default."""
     recogniser, model = recogniser_load()
     facts = [
         TouchpointFacts(id=pk, contact_id=contact_id, kind=kind, text=text, properties=properties or {})
@@ -380,7 +382,7 @@ def touchpoints_recognise(*, touchpoint_ids: Sequence[int]) -> int:
         return 0
     recognitions = recogniser.recognise(facts)
     intent_ids = dict(Intent.objects.values_list("key", "pk"))
-    now = timezone.now()
+    now = at or timezone.now()
     TouchpointIntent.objects.bulk_create(
         [
             TouchpointIntent(
@@ -433,6 +435,7 @@ def touchpoints_recognise(*, touchpoint_ids: Sequence[int]) -> int:
                     "confidence": r.confidence,
                     "method": r.method,
                 },
+                occurred_at=now,
             )
             for r in found
         ]

@@ -26,6 +26,7 @@ from faker import Faker
 from common.copy import copy_rows, reserve_ids
 from contacts.models import Account, ConsentChange, Contact, ContactTag, Tag, Touchpoint
 from ledger.models import Action
+from mops.demo_intents import demo_history_replay, demo_intent_rules_create
 from mops.roles import ADMIN, MARKETER, VIEWER, roles_sync
 
 DEMO_PASSWORD = "mops-demo"  # noqa: S105 - printed to the person who started the demo
@@ -300,7 +301,7 @@ def demo_contact_rows(
         phone = f"{phone_prefix}{rng.randint(1000000, 9999999)}"[:16] if rng.random() < 0.5 else ""
         owner = rng.choice(owners) if owners and stage in ("sql", "opportunity", "customer") else None
         engagement = _weighted(rng, [(0, 35), (1, 35), (2, 20), (3, 10)])
-        score = min(100, engagement * 20 + rng.randint(0, 25))
+        score = 0  # the demo's scoring rules compute it from what the contact does
         attributes = {
             "language": COUNTRIES[country][1][:2],
             "newsletter_topics": rng.sample(["product", "events", "guides"], 2),
@@ -618,17 +619,6 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
                     contact_id=contact.id,
                     channel="email",
                 )
-            if kind == "demo_request":
-                ledger.add(
-                    at + timedelta(minutes=5),
-                    kind="algorithmic",
-                    actor_type="rule",
-                    actor_name="Lead scoring",
-                    category="scoring",
-                    verb="contact.updated",
-                    contact_id=contact.id,
-                    details={"changes": {"score": [60, 90]}},
-                )
     # A few things people still do by hand each week.
     for week in range(days // 7):
         when = now - timedelta(days=7 * week + rng.uniform(0, 6))
@@ -706,6 +696,8 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
         rows=ledger.rows,
     )
     summary.manual_actions = ledger.manual
+    demo_intent_rules_create()
+    summary.intents = demo_history_replay(contact_ids=ids, since=now - timedelta(days=days), now=now)
     summary.users = len(summary.credentials)
     summary.segments = demo_segments_create(
         marketer=get_user_model().objects.get(username="marketer"), rng=rng

@@ -55,3 +55,17 @@ def test_seed_demo_twice_adds_more_without_clashing(db):
     call_command("seed_demo", "--contacts", "15")
 
     assert Contact.objects.count() == 30
+
+
+def test_seed_demo_replays_intents_and_scores_as_they_happened(db):
+    from intents.models import IntentSignal
+
+    call_command("seed_demo", "--contacts", "40", "--seed", "3")
+
+    detected = Action.objects.filter(verb="intent.detected")
+    assert detected.exists() and IntentSignal.objects.exists()
+    # recognised on the days the touchpoints came in, not all at the moment of seeding
+    days = {at.date() for at in detected.values_list("occurred_at", flat=True)}
+    assert len(days) > 10
+    assert Contact.objects.filter(score__gt=0).exists()
+    assert Action.objects.filter(verb="contact.scored").dates("occurred_at", "day").count() > 10

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             share = summary.manual_actions / summary.actions if summary.actions else 0
             self.stdout.write(
                 f"Loaded {summary.accounts} accounts, {summary.contacts} contacts, "
-                f"{summary.touchpoints} touchpoints, {summary.segments} segments and "
+                f"{summary.touchpoints} touchpoints ({summary.intents} showing an intent), "
+                f"{summary.segments} segments and "
                 f"{summary.actions} actions ({share:.1%} manual)."
             )
         self.stdout.write(f"Demo logins, password {DEMO_PASSWORD!r} unless changed since:")
