@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from mops.health import health
+
 admin.site.site_header = "MOps back-office"
 admin.site.site_title = "MOps back-office"
 admin.site.index_title = "Marketing operations"
@@ -11,6 +13,7 @@ admin.site.index_title = "Marketing operations"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reporting:home", permanent=False)),
     path("favicon.ico", RedirectView.as_view(url=static("mops/favicon.svg"), permanent=True)),
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("reporting.urls")),
     path("api/v1/", include("contacts.api.urls")),

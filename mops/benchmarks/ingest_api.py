@@ -75,8 +75,9 @@ def _wait_until_up(url: str, server: subprocess.Popen) -> None:
         if server.poll() is not None:
             raise RuntimeError("the API server exited before it answered")
         try:
-            httpx.get(url, timeout=1)
-            return
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+            time.sleep(0.2)
         except httpx.TransportError:
             time.sleep(0.2)
     raise RuntimeError("the API server did not answer within 60 s")
@@ -150,7 +151,7 @@ def _post_all(batches: list[list[dict]], raw_key: str) -> tuple[int, float]:
     server = _serve(port)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{base}/api/schema/", server)
+        _wait_until_up(f"{base}/health/", server)
         headers = {"Authorization": f"Bearer {raw_key}"}
         clients = [httpx.Client(base_url=base, headers=headers, timeout=60) for _ in range(CLIENTS)]
 
