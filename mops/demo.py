@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -192,6 +193,7 @@ def demo_users_ensure() -> list[tuple[str, str]]:
     roles_sync()
     User = get_user_model()
     credentials = []
+    password = None  # hashed once: the hasher is slow on purpose, and the password is public
     for username, first_name, role, superuser in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
@@ -199,7 +201,8 @@ def demo_users_ensure() -> list[tuple[str, str]]:
         )
         if created:
             user.is_superuser = superuser
-            user.set_password(DEMO_PASSWORD)
+            password = password or make_password(DEMO_PASSWORD)
+            user.password = password
             user.save()
             user.groups.add(Group.objects.get(name=role))
         credentials.append((username, role))
