@@ -13,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("mops/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("", include("reporting.urls")),
+    path("email/", include("campaigns.channels.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("intents.api.urls")),
     path("api/v1/", include("segments.api.urls")),
