@@ -22,11 +22,12 @@ from html.parser import HTMLParser
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.utils.safestring import mark_safe
 
 from campaigns.channels import links, rendering
 from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
+from campaigns.channels.mime import BulkEmail
 from campaigns.channels.rendering import RenderError
 from campaigns.models import Campaign, EmailTemplate, OutboxMessage
 from contacts.models import ConsentStatus, Contact
@@ -73,6 +74,8 @@ class CompiledTemplate:
         self.html = rendering.compile_template(html) if html.strip() else None
         self.text = rendering.compile_template(text) if text.strip() else None
         self.layout = rendering.compile_template(layout or DEFAULT_LAYOUT) if self.html else None
+        if self.html is not None and self.text is None:
+            self.text = _text_template(html, layout or DEFAULT_LAYOUT)
 
     @classmethod
     def of(cls, template: EmailTemplate) -> CompiledTemplate:
@@ -92,11 +95,22 @@ class CompiledTemplate:
             content = rendering.render_compiled(self.html, data, autoescape=True)
             framed = {**data, "content": mark_safe(content), "preheader": preheader, "subject": subject}  # noqa: S308 - rendered by the sandbox, escaped
             html = rendering.render_compiled(self.layout, framed, autoescape=True)
-        if self.text is not None:
-            text = rendering.render_compiled(self.text, data, autoescape=False)
-        else:
-            text = html_to_text(html)
+        text = rendering.render_compiled(self.text, data, autoescape=False) if self.text is not None else ""
         return Rendered(subject=subject, preheader=preheader, html=html, text=text)
+
+
+_CONTENT = re.compile(r"\{\{\s*content\s*\}\}")
+
+
+def _text_template(html: str, layout: str):
+    """The plain-text part as a template of its own, made once from the HTML and the layout:
+    the tags and variables are text to the HTML reader, so they come through in place and are
+    rendered per contact without HTML escaping."""
+    try:
+        source = html_to_text(_CONTENT.sub(lambda _: html, layout, count=1))
+        return rendering.compile_template(source)
+    except RenderError:  # a tag split by the conversion: fall back to the template's HTML alone
+        return rendering.compile_template(html_to_text(html))
 
 
 def template_data(
@@ -198,7 +212,7 @@ class _TextWriter(HTMLParser):
             self.parts.append("\n\n")
         if tag == "a" and self.href:
             href = self.href.pop()
-            if href.startswith(("http://", "https://", "mailto:")):
+            if href.startswith(("http://", "https://", "mailto:", "{{")):
                 self.parts.append(f" ({href.removeprefix('mailto:')})")
 
     def handle_data(self, data):
@@ -260,7 +274,7 @@ def email_build(
     message_id: int | None,
     contact_id: int,
     track: bool = True,
-) -> EmailMultiAlternatives:
+) -> BulkEmail:
     unsubscribe_link = links.unsubscribe_url(token=unsubscribe)
     targets = [f"<{unsubscribe_link}>"]
     if settings.EMAIL_UNSUBSCRIBE_MAILTO:
@@ -271,7 +285,7 @@ def email_build(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-Message-Key": key,
     }
-    email = EmailMultiAlternatives(
+    email = BulkEmail(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -361,7 +375,7 @@ def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int,
         Campaign.objects.filter(pk__in={m.campaign_id for m in messages}).values_list("pk", "name")
     )
     compiled = _compiled_for(messages)
-    ready: list[tuple[OutboxMessage, EmailMultiAlternatives, str]] = []
+    ready: list[tuple[OutboxMessage, BulkEmail, str]] = []
     for message in messages:
         template = compiled[message.pk]
         contact, account = people.get(message.contact_id, (None, None))

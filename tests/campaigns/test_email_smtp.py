@@ -173,3 +173,19 @@ def test_a_server_that_cannot_be_reached_leaves_the_message_pending_for_a_retry(
     message = OutboxMessage.objects.get()
     assert (message.status, message.attempts) == ("pending", 1)
     assert "ConnectionRefusedError" in message.error
+
+
+def test_accents_survive_the_trip_in_the_subject_and_both_parts(smtp, invitation, clock):
+    campaign = published(steps=[{"key": "invite", "type": "send_email", "template": "webinar-invite"}])
+    lea = ContactFactory(
+        email="lea@example.fr", first_name="Léa-Zoë", account=AccountFactory(name="Société Générale")
+    )
+    campaign_enroll(campaign=campaign, contact_ids=[lea.pk])
+
+    run_due()
+
+    (mail,) = smtp.messages()
+    assert mail["Subject"] == "Léa-Zoë, join us"
+    assert "Everyone at Société Générale is invited." in mail.get_body(("plain",)).get_content()
+    assert "Hello Léa-Zoë" in mail.get_body(("html",)).get_content()
+    assert not mail.defects and all(not part.defects for part in mail.walk())
