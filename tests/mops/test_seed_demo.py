@@ -55,3 +55,23 @@ def test_seed_demo_twice_adds_more_without_clashing(db):
     call_command("seed_demo", "--contacts", "15")
 
     assert Contact.objects.count() == 30
+
+
+def test_seed_demo_campaigns_send_e_mail_templates(db):
+    from campaigns.channels.services import email_template_preview
+    from campaigns.models import Campaign, EmailTemplate
+
+    call_command("seed_demo", "--contacts", "10")
+    call_command("seed_demo", "--contacts", "10")
+
+    templates = {template.slug: template for template in EmailTemplate.objects.select_related("layout")}
+    assert {"welcome", "webinar-confirmation", "webinar-follow-up"} <= set(templates)
+    named = {
+        step["template"]
+        for campaign in Campaign.objects.filter(status="active")
+        for step in campaign.version.steps
+        if step["type"] == "send_email"
+    }
+    assert named and named <= set(templates)
+    rendered = email_template_preview(template=templates["welcome"], contact=Contact.objects.first())
+    assert "Northwind Analytics" in rendered.html and "welcome to Northwind" in rendered.subject
