@@ -96,7 +96,8 @@ class CompiledTemplate:
             framed = {**data, "content": mark_safe(content), "preheader": preheader, "subject": subject}  # noqa: S308 - rendered by the sandbox, escaped
             html = rendering.render_compiled(self.layout, framed, autoescape=True)
         text = rendering.render_compiled(self.text, data, autoescape=False) if self.text is not None else ""
-        return Rendered(subject=subject, preheader=preheader, html=html, text=text)
+        # Plain text out, never Django's "safe" strings: a page that shows a rendering escapes it.
+        return Rendered(*(str.__str__(part) for part in (subject, preheader, html, text)))
 
 
 _CONTENT = re.compile(r"\{\{\s*content\s*\}\}")

@@ -101,3 +101,18 @@ def test_the_admin_refuses_a_broken_template_with_the_line_and_previews_a_good_o
     assert (test.to, test.subject) == ([marketer.email], "[Test] Welcome, Mia")
     test_action = Action.objects.get(verb="email_template.test_sent")
     assert (test_action.actor_kind, test_action.contact_id) == ("manual", contact.pk)
+
+
+@pytest.mark.django_db
+def test_the_preview_page_shows_a_contact_s_markup_as_text(marketer, as_marketer):
+    from campaigns.channels.services import email_template_create
+
+    template = email_template_create(name="Hi", subject="Hi {{ contact.first_name }}", html="<p>Hi</p>")
+    ContactFactory(email="x@example.org", first_name="<script>alert(1)</script>")
+    client = Client()
+    client.force_login(marketer)
+
+    page = client.get(f"/admin/campaigns/emailtemplate/{template.pk}/preview/?contact=x@example.org")
+
+    assert "<script>alert(1)</script>" not in page.content.decode()
+    assert "Hi &lt;script&gt;alert(1)&lt;/script&gt;" in page.content.decode()
