@@ -165,6 +165,8 @@ def compile_template(source: str):
     except TemplateSyntaxError as error:
         problem = _friendly(error)
         raise RenderError(problem.message, line=problem.line) from None
+    except Exception as error:  # anything else the parser trips on is the template's fault too
+        raise RenderError(f"this template cannot be read: {error}") from None
     for node in _nodes(template.nodelist):
         if isinstance(node, ForNode):
             node.nodelist_loop = NodeList([_LoopBudget(node)])
