@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from campaigns.channels import rendering
 from campaigns.channels.email import CompiledTemplate, Rendered, contact_values, personalise, test_send
-from campaigns.models import EmailLayout, EmailTemplate
+from campaigns.models import Campaign, EmailLayout, EmailTemplate
 from contacts.models import Contact
 from ledger.models import Category
 from ledger.services import action_record
@@ -105,11 +105,13 @@ def email_template_update(*, template: EmailTemplate, data: Mapping[str, Any]) -
     changes = _apply(template, data, TEMPLATE_FIELDS)
     if not changes:
         return changes
-    if (
-        "slug" in changes
-        and EmailTemplate.objects.filter(slug=template.slug).exclude(pk=template.pk).exists()
-    ):
-        raise EmailTemplateError([("slug", f"another template has the slug “{template.slug}”")])
+    if "slug" in changes:
+        if EmailTemplate.objects.filter(slug=template.slug).exclude(pk=template.pk).exists():
+            raise EmailTemplateError([("slug", f"another template has the slug “{template.slug}”")])
+        used = _used_by(changes["slug"][0])
+        if used:
+            message = f"campaigns send this template by its slug: {', '.join(used)}; keep the slug"
+            raise EmailTemplateError([("slug", message)])
     email_template_check(template)
     template.updated_at = timezone.now()
     template.save()
@@ -123,15 +125,17 @@ def email_template_update(*, template: EmailTemplate, data: Mapping[str, Any]) -
     return changes
 
 
+def _used_by(slug: str) -> list[str]:
+    """Names of the campaigns whose draft or any published version sends this template."""
+    step = [{"type": "send_email", "template": slug}]
+    drafts = Campaign.objects.filter(steps__contains=step)
+    published = Campaign.objects.filter(versions__steps__contains=step)
+    return sorted(set(drafts.values_list("name", flat=True)) | set(published.values_list("name", flat=True)))
+
+
 @transaction.atomic
 def email_template_delete(*, template: EmailTemplate) -> None:
-    from campaigns.models import Campaign
-
-    used = [
-        campaign.name
-        for campaign in Campaign.objects.all().only("name", "steps")
-        if any(step.get("template") == template.slug for step in campaign.steps or [])
-    ]
+    used = _used_by(template.slug)
     if used:
         raise EmailTemplateError([("slug", f"campaigns send this template: {', '.join(used)}")])
     action_record(

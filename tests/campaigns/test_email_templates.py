@@ -67,6 +67,9 @@ def test_a_step_naming_an_unknown_template_is_refused_and_a_used_template_is_kep
         format="json",
     )
     assert good.status_code == 201
+    writer.post(f"/api/v1/campaigns/{good.json()['id']}/publish/", {}, format="json")
+    renamed = writer.patch(f"{URL}{template['id']}/", {"slug": "hello"}, format="json")
+    assert renamed.status_code == 400 and "keep the slug" in renamed.json()["errors"][0]["message"]
     refused = writer.delete(f"{URL}{template['id']}/")
     assert (
         refused.status_code == 400
