@@ -95,7 +95,10 @@ class CompiledTemplate:
             content = rendering.render_compiled(self.html, data, autoescape=True)
             framed = {**data, "content": mark_safe(content), "preheader": preheader, "subject": subject}  # noqa: S308 - rendered by the sandbox, escaped
             html = rendering.render_compiled(self.layout, framed, autoescape=True)
-        text = rendering.render_compiled(self.text, data, autoescape=False) if self.text is not None else ""
+        framing = {**data, "preheader": preheader, "subject": subject}
+        text = (
+            rendering.render_compiled(self.text, framing, autoescape=False) if self.text is not None else ""
+        )
         # Plain text out, never Django's "safe" strings: a page that shows a rendering escapes it.
         return Rendered(*(str.__str__(part) for part in (subject, preheader, html, text)))
 
