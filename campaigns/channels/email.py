@@ -409,6 +409,11 @@ def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int,
             message_id=message.pk,
             contact_id=message.contact_id,
         )
+        try:
+            email.prepare()
+        except ValueError as error:  # an address or a header that cannot be written
+            outcomes[message.pk] = Outcome(FAILED, str(error))
+            continue
         ready.append((message, email, rendered.subject))
     if not ready:
         return outcomes

@@ -40,7 +40,7 @@ def _max_age(salt: str) -> timedelta:
 
 
 def _sign(salt: str, data: dict) -> str:
-    return signing.dumps(data, salt=salt, compress=True)
+    return signing.dumps(data, salt=salt)
 
 
 def _read(salt: str, token: str) -> dict:

@@ -29,7 +29,12 @@ def _checked(name: str, value: str) -> str:
     return value
 
 
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+@")
+
+
 def _address(value: str) -> str:
+    if value.count("@") == 1 and _PLAIN.issuperset(value):  # a bare address, the common case
+        return value
     name, address = parseaddr(_checked("address", value))
     if not address:
         raise ValueError(f"invalid address {value!r}")
@@ -76,9 +81,20 @@ class _Written:
 
 
 class BulkEmail(EmailMultiAlternatives):
+    """Written once: `prepare()` before a batch is sent keeps the sending loop to the network."""
+
+    _written: _Written | None = None
+
+    def prepare(self) -> BulkEmail:
+        self._written = self._write()
+        return self
+
     def message(self, *, policy=email.policy.default):
         if self.attachments or any(mimetype != "text/html" for _, mimetype in self.alternatives):
             return super().message(policy=policy)
+        return self._written or self._write()
+
+    def _write(self) -> _Written:
         headers = {
             "From": _address(str(self.from_email)),
             "To": ", ".join(_address(str(address)) for address in self.to),
