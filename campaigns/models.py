@@ -238,3 +238,50 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to contact {self.contact_id} ({self.status})"
+
+
+class EmailLayout(models.Model):
+    """The frame every e-mail of a brand shares: header, footer, the unsubscribe line. The
+    template's HTML goes where the layout writes `{{ content }}`."""
+
+    name = models.CharField(max_length=200, unique=True)
+    html = models.TextField(
+        "HTML", help_text="Must contain {{ content }}; may use {{ preheader }}, {{ unsubscribe_url }}, "
+        "{{ preferences_url }}, {{ contact.* }}, {{ account.* }}, {{ campaign.name }}.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailTemplate(models.Model):
+    """An e-mail a marketer writes once and campaigns send to many, personalised at delivery."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, help_text="how send_email steps name it")
+    subject = models.CharField(max_length=300)
+    preheader = models.CharField(
+        max_length=300, blank=True, help_text="the line inboxes show after the subject"
+    )
+    html = models.TextField("HTML", blank=True)
+    text = models.TextField("plain text", blank=True, help_text="left empty, it is made from the HTML")
+    layout = models.ForeignKey(
+        EmailLayout, null=True, blank=True, on_delete=models.PROTECT, related_name="templates",
+        help_text="the shared frame; none: the built-in one",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(html="") | ~Q(text=""), name="email_template_has_a_body"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -33,3 +33,14 @@ def outbox_deliver_task(self, *, message_id: int) -> str:
         return outbox_deliver(message_id=message_id, now=timezone.now())
     except OSError as error:
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+
+
+@shared_task(acks_late=True, max_retries=0)
+def outbox_flush_task() -> int:
+    """Beat: pending messages that no task took (a lost publish, a retry that gave up) go out
+    in batches, one provider connection per batch. Claiming skips rows another worker holds."""
+    from django.utils import timezone
+
+    from campaigns.engine.delivery import outbox_flush
+
+    return outbox_flush(now=timezone.now())

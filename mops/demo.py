@@ -705,6 +705,9 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     summary.segments = demo_segments_create(
         marketer=get_user_model().objects.get(username="marketer"), rng=rng
     )
+    from mops.demo_email import demo_email_create
+
+    demo_email_create(marketer=get_user_model().objects.get(username="marketer"))
     return summary
 
 

@@ -117,6 +117,16 @@ LOGIN_REDIRECT_URL = "/admin/"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="marketing@localhost")
+# An e-mail service provider through django-anymail instead of SMTP, e.g.
+# EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and ANYMAIL='{"POSTMARK_SERVER_TOKEN": "..."}'.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+ANYMAIL = env.json("ANYMAIL", default={})
+# Where people reach this server from their inbox: unsubscribe, preferences, click and open links.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="")
+EMAIL_UNSUBSCRIBE_MAILTO = env.str("EMAIL_UNSUBSCRIBE_MAILTO", default="")
+EMAIL_TRACKING_MAX_AGE_DAYS = env.int("EMAIL_TRACKING_MAX_AGE_DAYS", default=180)
+EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS", default=730)
 
 # An external enrichment service, asked after the built-in inference (contacts.enrichment).
 ENRICHMENT_HTTP_URL = env.str("ENRICHMENT_HTTP_URL", default="")
@@ -150,6 +160,8 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},
     # Journeys keep their timers in PostgreSQL; the tick hands what is due to the workers.
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick_task", "schedule": 5.0},
+    # Pending messages the on-commit task missed go out in batches, one connection each.
+    "outbox-flush": {"task": "campaigns.tasks.outbox_flush_task", "schedule": 30.0},
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),

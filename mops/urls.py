@@ -16,6 +16,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("reporting.urls")),
+    path("email/", include("campaigns.channels.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("intents.api.urls")),
     path("api/v1/", include("segments.api.urls")),

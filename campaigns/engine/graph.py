@@ -29,7 +29,8 @@ STEP_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
     "wait": {"fields": (), "exits": ()},
     "branch": {"fields": ("conditions",), "exits": ("yes", "no")},
     "random_split": {"fields": ("paths",), "exits": ()},
-    "send_email": {"fields": ("subject", "body"), "exits": ()},
+    # send_email: a stored template by slug, or an inline subject and body (plain text)
+    "send_email": {"fields": (), "optional": ("template", "subject", "body"), "exits": ()},
     "add_tag": {"fields": ("tags",), "exits": ()},
     "remove_tag": {"fields": ("tags",), "exits": ()},
     "set_field": {"fields": ("field", "value"), "exits": ()},
@@ -107,7 +108,7 @@ def _check_step(step: dict, path: str, keys: set[str], known: Known) -> list[tup
         return [(f"{path}.type", f"unknown step type {kind!r}; expected one of {', '.join(STEP_TYPES)}")]
     spec = STEP_TYPES[kind]
     errors = []
-    unknown = set(step) - ALLOWED - set(spec["fields"]) - set(spec["exits"])
+    unknown = set(step) - ALLOWED - set(spec["fields"]) - set(spec.get("optional", ())) - set(spec["exits"])
     errors.extend((f"{path}.{name}", "unknown field for this step type") for name in sorted(unknown))
     errors.extend((f"{path}.{name}", "required") for name in spec["fields"] if name not in step)
     for name in ("next", *spec["exits"]):
@@ -154,9 +155,26 @@ def _check_random_split(step, path, known):
 
 
 def _check_send_email(step, path, known):
-    return [
+    from campaigns.channels.rendering import template_check
+    from campaigns.models import EmailTemplate
+
+    if "template" in step:
+        slug = step["template"]
+        if "subject" in step or "body" in step:
+            return [(path, "give either a template or an inline subject and body, not both")]
+        if not isinstance(slug, str) or not EmailTemplate.objects.filter(slug=slug).exists():
+            return [(f"{path}.template", f"no e-mail template with the slug {slug!r}")]
+        return []
+    missing = [name for name in ("subject", "body") if name not in step]
+    if missing:
+        return [(f"{path}.template", "name an e-mail template (or give an inline subject and body)")]
+    errors = [
         (f"{path}.{name}", "expected text") for name in ("subject", "body") if not isinstance(step[name], str)
     ]
+    for name in ("subject", "body"):
+        if not errors:
+            errors.extend((f"{path}.{name}", str(problem)) for problem in template_check(step[name]))
+    return errors
 
 
 def _check_tags(step, path, known):

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.template import Context, Template
 
 from campaigns.engine.graph import Journey, wait_duration
 from campaigns.models import Enrollment, OutboxMessage
@@ -72,25 +71,23 @@ def _random_split(step, enrollment, journey, now):
     return Outcome(detail={"bucket": bucket})  # unreachable when the percentages add up to 100
 
 
-def _render(text: str, contact: Contact) -> str:
-    return Template(text).render(Context({"contact": contact}, autoescape=False))
-
-
 def _send_email(step, enrollment, journey, now):
-    contact = Contact.objects.get(pk=enrollment.contact_id)
+    """An outbox message naming the template (or carrying the inline subject and body); it is
+    personalised in the sandbox when it is delivered, with the contact as it is then."""
+    email = Contact.objects.filter(pk=enrollment.contact_id).values_list("email", flat=True).get()
     key = message_key(enrollment_id=enrollment.pk, step_key=step["key"], visit=enrollment.step_visit)
+    if step.get("template"):
+        payload = {"to": email, "template": step["template"]}
+    else:
+        payload = {"to": email, "subject": step["subject"], "body": step["body"]}
     message, created = OutboxMessage.objects.get_or_create(
         key=key,
         defaults={
             "channel": OutboxMessage.Channel.EMAIL,
             "campaign_id": enrollment.campaign_id,
             "enrollment": enrollment,
-            "contact": contact,
-            "payload": {
-                "to": contact.email,
-                "subject": _render(step["subject"], contact),
-                "body": _render(step["body"], contact),
-            },
+            "contact_id": enrollment.contact_id,
+            "payload": payload,
             "created_at": now,
         },
     )

@@ -90,6 +90,7 @@ def load_all() -> None:
     from mops.benchmarks import (  # noqa: F401
         admin_contacts,
         campaigns,
+        email_send,
         import_contacts,
         import_touchpoints,
         ingest_api,

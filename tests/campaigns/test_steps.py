@@ -70,7 +70,7 @@ def test_send_email_goes_through_the_outbox_once(as_marketer, clock):
     run_due()
 
     message = OutboxMessage.objects.get()
-    assert (message.status, message.attempts, message.payload["subject"]) == ("sent", 1, "Hi Ada")
+    assert (message.status, message.attempts) == ("sent", 1)
     assert [(m.to, m.subject) for m in mail.outbox] == [(["ada@example.org"], "Hi Ada")]
     assert Action.objects.filter(verb="email.sent", contact_id=contact.pk, actor_type="campaign").count() == 1
 

@@ -101,4 +101,4 @@ def test_a_demo_request_takes_a_waiting_registrant_out(post, clock, django_captu
     assert Enrollment.objects.get().status == "exited"
     clock.shift(timedelta(days=2))
     tick(django_capture_on_commit_callbacks)
-    assert [message.subject for message in mail.outbox] == ["You are registered, "]
+    assert [message.subject for message in mail.outbox] == ["You are registered,"]

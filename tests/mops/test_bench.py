@@ -31,7 +31,7 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
     with pytest.raises(
         CommandError,
         match=(
-            "unknown benchmark 'nope'; known: admin_contacts, campaign_advance, campaign_enroll, "
+            "unknown benchmark 'nope'; known: admin_contacts, campaign_advance, campaign_enroll, email_send, "
             "import_contacts, import_touchpoints, "
             "ingest_api, intents, intents_pipeline, report_ratio, segment_incremental, segment_latency, "
             "segment_rebuild"
@@ -124,3 +124,17 @@ def test_the_latency_benchmark_sees_every_contact_enter_through_a_real_worker(tr
     assert (line["bench"], line["n"], line["entered"]) == ("segment_latency", 40, 40)
     assert 0 < line["median_seconds"] <= line["seconds"] <= line["max_seconds"]
     assert not Contact.objects.exists() and not Segment.objects.exists() and not Touchpoint.objects.exists()
+
+
+def test_the_email_benchmark_hands_every_e_mail_to_a_real_smtp_server_and_leaves_nothing(db, capsys):
+    from campaigns.models import EmailTemplate, OutboxMessage
+
+    call_command("bench", "email_send", "--scale", "60")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["bench"], line["n"], line["per"], line["sent"], line["received"]) == (
+        "email_send", 60, "e-mail", 60, 60,
+    )  # fmt: skip
+    assert line["seconds"] > 0 and line["baseline_seconds"] > 0
+    assert not OutboxMessage.objects.exists() and not EmailTemplate.objects.exists()
+    assert not Contact.objects.exists()

@@ -69,3 +69,23 @@ def test_seed_demo_replays_intents_and_scores_as_they_happened(db):
     assert len(days) > 10
     assert Contact.objects.filter(score__gt=0).exists()
     assert Action.objects.filter(verb="contact.scored").dates("occurred_at", "day").count() > 10
+
+
+def test_seed_demo_campaigns_send_e_mail_templates(db):
+    from campaigns.channels.services import email_template_preview
+    from campaigns.models import Campaign, EmailTemplate
+
+    call_command("seed_demo", "--contacts", "10")
+    call_command("seed_demo", "--contacts", "10")
+
+    templates = {template.slug: template for template in EmailTemplate.objects.select_related("layout")}
+    assert {"welcome", "webinar-confirmation", "webinar-follow-up"} <= set(templates)
+    named = {
+        step["template"]
+        for campaign in Campaign.objects.filter(status="active")
+        for step in campaign.version.steps
+        if step["type"] == "send_email"
+    }
+    assert named and named <= set(templates)
+    rendered = email_template_preview(template=templates["welcome"], contact=Contact.objects.first())
+    assert "Northwind Analytics" in rendered.html and "welcome to Northwind" in rendered.subject

@@ -1,0 +1,462 @@
+"""The e-mail channel: personalise a template for a contact, build the message with the
+headers inbox providers ask for, and hand a batch to Django's e-mail back-end over one
+connection.
+
+Every e-mail carries a Message-ID made from its outbox key (the same message always has
+the same id), `List-Unsubscribe` with a signed HTTPS link (and a mailto when
+`EMAIL_UNSUBSCRIBE_MAILTO` is set) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+(RFC 8058). Its links go through signed click redirects and it carries an open pixel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape, unescape
+from html.parser import HTMLParser
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.utils.safestring import mark_safe
+
+from campaigns.channels import links, rendering
+from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
+from campaigns.channels.mime import BulkEmail
+from campaigns.channels.rendering import RenderError
+from campaigns.models import Campaign, EmailTemplate, OutboxMessage
+from contacts.models import ConsentStatus, Contact
+
+DEFAULT_LAYOUT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ subject }}</title></head>
+<body style="margin:0;padding:0;background:#f3f4f6;font-family:Helvetica,Arial,sans-serif;color:#1f2937">
+<div style="display:none;max-height:0;overflow:hidden;opacity:0">{{ preheader }}</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f4f6">
+<tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="600" cellpadding="0" cellspacing="0"
+       style="max-width:600px;width:100%;background:#ffffff;border-radius:8px">
+<tr><td style="padding:32px 36px;font-size:16px;line-height:1.55">{{ content }}</td></tr>
+</table>
+<p style="font-size:12px;color:#6b7280;margin:16px 0 0">
+You receive this because you are in touch with us.
+<a href="{{ unsubscribe_url }}" style="color:#6b7280">Unsubscribe</a> ·
+<a href="{{ preferences_url }}" style="color:#6b7280">Choose what you receive</a></p>
+</td></tr></table></body></html>"""
+
+TEMPLATE_PARTS = ("subject", "preheader", "html", "text")
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+
+class CompiledTemplate:
+    """A template's parts and layout compiled once, rendered for many contacts."""
+
+    def __init__(
+        self, *, subject: str, preheader: str = "", html: str = "", text: str = "", layout: str = ""
+    ):
+        self.subject = rendering.compile_template(subject)
+        self.preheader = rendering.compile_template(preheader)
+        self.html = rendering.compile_template(html) if html.strip() else None
+        self.text = rendering.compile_template(text) if text.strip() else None
+        self.layout = rendering.compile_template(layout or DEFAULT_LAYOUT) if self.html else None
+        if self.html is not None and self.text is None:
+            self.text = _text_template(html, layout or DEFAULT_LAYOUT)
+
+    @classmethod
+    def of(cls, template: EmailTemplate) -> CompiledTemplate:
+        return cls(
+            subject=template.subject,
+            preheader=template.preheader,
+            html=template.html,
+            text=template.text,
+            layout=template.layout.html if template.layout_id else "",
+        )
+
+    def render(self, data: dict[str, Any]) -> Rendered:
+        subject = " ".join(rendering.render_compiled(self.subject, data, autoescape=False).split())
+        preheader = " ".join(rendering.render_compiled(self.preheader, data, autoescape=False).split())
+        html = ""
+        if self.html is not None:
+            content = rendering.render_compiled(self.html, data, autoescape=True)
+            framed = {**data, "content": mark_safe(content), "preheader": preheader, "subject": subject}  # noqa: S308 - rendered by the sandbox, escaped
+            html = rendering.render_compiled(self.layout, framed, autoescape=True)
+        framing = {**data, "preheader": preheader, "subject": subject}
+        text = (
+            rendering.render_compiled(self.text, framing, autoescape=False) if self.text is not None else ""
+        )
+        # Plain text out, never Django's "safe" strings: a page that shows a rendering escapes it.
+        return Rendered(*(str.__str__(part) for part in (subject, preheader, html, text)))
+
+
+_CONTENT = re.compile(r"\{\{\s*content\s*\}\}")
+
+
+def _text_template(html: str, layout: str):
+    """The plain-text part as a template of its own, made once from the HTML and the layout:
+    the tags and variables are text to the HTML reader, so they come through in place and are
+    rendered per contact without HTML escaping."""
+    try:
+        source = html_to_text(_CONTENT.sub(lambda _: html, layout, count=1))
+        return rendering.compile_template(source)
+    except RenderError:  # a tag split by the conversion: fall back to the template's HTML alone
+        return rendering.compile_template(html_to_text(html))
+
+
+def template_data(
+    *, contact: dict, account: dict | None, campaign_name: str, unsubscribe: str = "", preferences: str = ""
+) -> dict[str, Any]:
+    """What a template can read: plain values only."""
+    return {
+        "contact": rendering.contact_data(contact),
+        "account": rendering.account_data(account),
+        "campaign": {"name": campaign_name},
+        "unsubscribe_url": unsubscribe,
+        "preferences_url": preferences,
+    }
+
+
+CONTACT_COLUMNS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "job_title",
+    "city",
+    "country",
+    "timezone",
+    "lifecycle_stage",
+    "score",
+    "attributes",
+    "consent_email",
+    "account_id",
+)
+ACCOUNT_COLUMNS = ("name", "domain", "industry", "employees", "country", "attributes")
+
+
+def contact_values(contact_ids: Iterable[int]) -> dict[int, tuple[dict, dict | None]]:
+    """Contacts and their accounts as plain dicts, in one query."""
+    columns = [*CONTACT_COLUMNS, *(f"account__{name}" for name in ACCOUNT_COLUMNS)]
+    found = {}
+    for row in Contact.objects.filter(pk__in=list(contact_ids)).values(*columns):
+        contact = {name: row[name] for name in CONTACT_COLUMNS}
+        account = {name: row[f"account__{name}"] for name in ACCOUNT_COLUMNS} if row["account_id"] else None
+        found[row["id"]] = (contact, account)
+    return found
+
+
+# --- HTML to text ----------------------------------------------------------------------------
+
+
+class _TextWriter(HTMLParser):
+    BLOCKS = {
+        "p",
+        "div",
+        "table",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "blockquote",
+        "section",
+    }
+    SKIP = {"style", "script", "head", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+        self.href: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif "display:none" in (attributes.get("style") or "").replace(" ", ""):
+            self.hidden += 1 if tag == "div" else 0
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "td":
+            self.parts.append(" ")
+        if tag == "a":
+            self.href.append(attributes.get("href") or "")
+        elif tag == "img" and attributes.get("alt"):
+            self.parts.append(attributes["alt"])
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag == "div" and self.hidden:
+            self.hidden -= 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        if tag == "a" and self.href:
+            href = self.href.pop()
+            if href.startswith(("http://", "https://", "mailto:", "{{")):
+                self.parts.append(f" ({href.removeprefix('mailto:')})")
+
+    def handle_data(self, data):
+        if not self.skipping and not self.hidden:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """A readable plain-text part from the HTML: paragraphs, list items, links with their URL."""
+    if not html:
+        return ""
+    writer = _TextWriter()
+    writer.feed(html)
+    writer.close()
+    text = "".join(writer.parts)
+    lines = [line.strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+# --- tracking ---------------------------------------------------------------------------------
+
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+
+
+def tracked_html(html: str, *, message_id: int, contact_id: int, keep: Sequence[str] = ()) -> str:
+    """Links through signed click redirects (except the unsubscribe and preferences links),
+    and an open pixel before the end of the body."""
+
+    def swap(match: re.Match) -> str:
+        url = unescape(match.group(3)).strip()
+        if not url.lower().startswith(("http://", "https://")) or url in keep:
+            return match.group(0)
+        tracked = links.click_url(message_id=message_id, contact_id=contact_id, url=url)
+        return f"{match.group(1)}{match.group(2)}{escape(tracked)}{match.group(2)}"
+
+    html = _HREF.sub(swap, html)
+    pixel = (
+        f'<img src="{escape(links.open_url(message_id=message_id, contact_id=contact_id))}" width="1" '
+        'height="1" alt="" style="display:block;border:0;width:1px;height:1px">'
+    )
+    closing = html.lower().rfind("</body>")
+    return html[:closing] + pixel + html[closing:] if closing >= 0 else html + pixel
+
+
+# --- building and sending ---------------------------------------------------------------------
+
+
+def message_id_header(key: str) -> str:
+    domain = settings.EMAIL_MESSAGE_ID_DOMAIN or settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    return f"<{key[:40]}@{domain.strip('>')}>"
+
+
+def email_build(
+    *,
+    rendered: Rendered,
+    to: str,
+    key: str,
+    unsubscribe: str,
+    message_id: int | None,
+    contact_id: int,
+    track: bool = True,
+) -> BulkEmail:
+    unsubscribe_link = links.unsubscribe_url(token=unsubscribe)
+    targets = [f"<{unsubscribe_link}>"]
+    if settings.EMAIL_UNSUBSCRIBE_MAILTO:
+        targets.append(f"<mailto:{settings.EMAIL_UNSUBSCRIBE_MAILTO}?subject=unsubscribe-{unsubscribe}>")
+    headers = {
+        "Message-ID": message_id_header(key),
+        "List-Unsubscribe": ", ".join(targets),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "X-Message-Key": key,
+    }
+    email = BulkEmail(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers=headers,
+    )
+    if rendered.html:
+        html = rendered.html
+        if track and message_id:
+            keep = [unsubscribe_link, links.preferences_url(token=unsubscribe)]
+            html = tracked_html(html, message_id=message_id, contact_id=contact_id, keep=keep)
+        email.attach_alternative(html, "text/html")
+    return email
+
+
+def personalise(
+    compiled: CompiledTemplate,
+    *,
+    contact: dict,
+    account: dict | None,
+    campaign_name: str,
+    message_id: int | None,
+    test: bool = False,
+) -> tuple[Rendered, str]:
+    """The template rendered for one contact, and the unsubscribe token of this e-mail (a test
+    e-mail's token names no contact: unsubscribing from it changes nobody)."""
+    token = links.unsubscribe_token(contact_id=0 if test else contact["id"], message_id=message_id)
+    data = template_data(
+        contact=contact,
+        account=account,
+        campaign_name=campaign_name,
+        unsubscribe=links.unsubscribe_url(token=token),
+        preferences=links.preferences_url(token=token),
+    )
+    return compiled.render(data), token
+
+
+def held_back(messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """Messages that must not go out, with the reason: consent is checked at send time."""
+    consent = dict(
+        Contact.objects.filter(pk__in={m.contact_id for m in messages}).values_list("pk", "consent_email")
+    )
+    return {
+        message.pk: "the contact unsubscribed from e-mail"
+        for message in messages
+        if consent.get(message.contact_id) == ConsentStatus.UNSUBSCRIBED
+    }
+
+
+def _compiled_for(messages: Sequence[OutboxMessage]) -> dict[int, CompiledTemplate | RenderError]:
+    """One compiled template per message: stored templates compiled once for the batch."""
+    slugs = {m.payload["template"] for m in messages if m.payload.get("template")}
+    templates = {t.slug: t for t in EmailTemplate.objects.filter(slug__in=slugs).select_related("layout")}
+    by_slug: dict[str, CompiledTemplate | RenderError] = {}
+    compiled: dict[int, CompiledTemplate | RenderError] = {}
+    for message in messages:
+        slug = message.payload.get("template")
+        try:
+            if slug:
+                if slug not in by_slug:
+                    if slug not in templates:
+                        raise RenderError(f"the e-mail template “{slug}” no longer exists")
+                    by_slug[slug] = CompiledTemplate.of(templates[slug])
+                compiled[message.pk] = by_slug[slug]
+            else:  # a step written with its subject and body inline: plain text
+                compiled[message.pk] = CompiledTemplate(
+                    subject=message.payload.get("subject", ""), text=message.payload.get("body", "")
+                )
+        except RenderError as error:
+            by_slug[slug] = error
+            compiled[message.pk] = error
+    return compiled
+
+
+def _permanent(error: Exception) -> bool:
+    """A refusal that sending again will not change (5xx, refused recipient)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
+    """Render and send a batch over one back-end connection; what became of each message."""
+    outcomes: dict[int, Outcome] = {}
+    people = contact_values(m.contact_id for m in messages)
+    campaigns = dict(
+        Campaign.objects.filter(pk__in={m.campaign_id for m in messages}).values_list("pk", "name")
+    )
+    compiled = _compiled_for(messages)
+    ready: list[tuple[OutboxMessage, BulkEmail, str]] = []
+    for message in messages:
+        template = compiled[message.pk]
+        contact, account = people.get(message.contact_id, (None, None))
+        if contact is None:
+            outcomes[message.pk] = Outcome(FAILED, "the contact no longer exists")
+            continue
+        if isinstance(template, RenderError):
+            outcomes[message.pk] = Outcome(FAILED, str(template))
+            continue
+        try:
+            rendered, token = personalise(
+                template,
+                contact=contact,
+                account=account,
+                campaign_name=campaigns.get(message.campaign_id, ""),
+                message_id=message.pk,
+            )
+        except RenderError as error:
+            outcomes[message.pk] = Outcome(FAILED, str(error))
+            continue
+        to = message.payload.get("to") or contact["email"]
+        email = email_build(
+            rendered=rendered,
+            to=to,
+            key=message.key,
+            unsubscribe=token,
+            message_id=message.pk,
+            contact_id=message.contact_id,
+        )
+        try:
+            email.prepare()
+        except ValueError as error:  # an address or a header that cannot be written
+            outcomes[message.pk] = Outcome(FAILED, str(error))
+            continue
+        ready.append((message, email, rendered.subject))
+    if not ready:
+        return outcomes
+    connection = get_connection()
+    try:
+        connection.open()
+        for index, (message, email, subject) in enumerate(ready):
+            try:
+                connection.send_messages([email])
+            except Exception as error:
+                if _permanent(error):
+                    outcomes[message.pk] = Outcome(FAILED, str(error))
+                    continue
+                # The connection is gone or the server said later: this and the rest go back.
+                for waiting, _, _ in ready[index:]:
+                    outcomes[waiting.pk] = Outcome(RETRY, f"{type(error).__name__}: {error}")
+                break
+            outcomes[message.pk] = Outcome(SENT, subject=subject)
+    except OSError as error:  # could not connect at all
+        for message, _, _ in ready:
+            outcomes.setdefault(message.pk, Outcome(RETRY, f"{type(error).__name__}: {error}"))
+    finally:
+        with contextlib.suppress(Exception):  # a connection that will not close cleanly is dropped anyway
+            connection.close()
+    return outcomes
+
+
+def test_send(*, template: EmailTemplate, contact: Contact, to: str) -> Rendered:
+    """The template as this contact would get it, sent to `to` (the marketer), marked as a test.
+    Its links are the real ones, without tracking: nothing the marketer clicks counts."""
+    compiled = CompiledTemplate.of(template)
+    (contact_dict, account) = contact_values([contact.pk])[contact.pk]
+    rendered, token = personalise(
+        compiled, contact=contact_dict, account=account, campaign_name="(test)", message_id=None, test=True
+    )
+    email = email_build(
+        rendered=Rendered(f"[Test] {rendered.subject}", rendered.preheader, rendered.html, rendered.text),
+        to=to,
+        key=f"test{template.pk}x{contact.pk}x{uuid.uuid4().hex}",
+        unsubscribe=token,
+        message_id=None,
+        contact_id=contact.pk,
+        track=False,
+    )
+    email.send()
+    return rendered

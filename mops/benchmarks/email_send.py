@@ -1,0 +1,141 @@
+"""E-mail delivery at scale.
+
+`email_send`: N personalised e-mails of a campaign leave the outbox for a real SMTP server on
+the loopback interface (aiosmtpd), in the worker's batches, in one process: claimed under
+lock, consent checked, the template rendered in the sandbox for each contact (layout, plain
+text made from the HTML, signed click, open and unsubscribe links), handed to Django's SMTP
+back-end over one connection per batch, marked sent, and recorded in the ledger.
+Baseline: the same server receiving the same number of pre-rendered messages from a plain
+`smtplib` loop over one connection (no rendering, no database).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+
+from django.db import connection
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from campaigns.channels import links
+from campaigns.channels.services import email_template_create
+from campaigns.engine.delivery import BATCH_SIZE, outbox_deliver_batch
+from campaigns.models import EmailLayout, OutboxMessage
+from campaigns.services import campaign_create
+from ledger.context import Actor, acting_as
+from mops.benchmarks import benchmark, result, rolled_back
+from mops.benchmarks.smtp_sink import SmtpSink
+
+HTML = """<h1>Hello {{ contact.first_name|default:"there" }},</h1>
+<p>{% if account.name %}Your team at {{ account.name }} is{% else %}You are{% endif %} invited to our
+spring webinar on {{ campaign.name }}.</p>
+<p><a href="https://example.com/webinar/spring?utm_source=email">Save your seat</a> or
+<a href="https://example.com/agenda">read the agenda</a>.</p>
+<p>See you there,<br>The {{ campaign.name }} team</p>"""
+
+LAYOUT = """<!doctype html><html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="background:#f3f4f6"><div style="display:none">{{ preheader }}</div>
+<table width="100%"><tr><td><table width="600" style="background:#fff"><tr><td>{{ content }}</td></tr></table>
+<p><a href="{{ unsubscribe_url }}">Unsubscribe</a> · <a href="{{ preferences_url }}">Preferences</a></p>
+</td></tr></table></body></html>"""
+
+
+def _data(n: int, campaign_id: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO contacts_account (name, domain, industry, employees, country, attributes, owner_id,
+                                          created_at, updated_at)
+            SELECT 'Company ' || i, 'company' || i || '.bench.example.net', 'Software', 50, 'FR', '{}', NULL,
+                   now(), now()
+              FROM generate_series(1, %s) i
+            RETURNING id
+            """,
+            [max(1, n // 20)],
+        )
+        accounts = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            """
+            INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city, country,
+                timezone, lifecycle_stage, source, score, owner_id, account_id, consent_email, consent_sms,
+                attributes, created_at, updated_at)
+            SELECT 'reader' || i || '@bench.example.net', (ARRAY['Ada', 'Léa', '', 'Noor'])[1 + i %% 4],
+                   'Reader', '', '', '', 'FR', '', 'lead', '', 0, NULL,
+                   CASE WHEN i %% 2 = 0 THEN (%s::bigint[])[1 + i %% %s] END, 'subscribed', '', '{}',
+                   now(), now()
+              FROM generate_series(1, %s) i
+            """,
+            [accounts, len(accounts), n],
+        )
+        cursor.execute(
+            """
+            INSERT INTO campaigns_outboxmessage (key, channel, campaign_id, enrollment_id, contact_id,
+                                                 payload, status, attempts, error, created_at)
+            SELECT md5('bench' || c.id), 'email', %s, NULL, c.id,
+                   jsonb_build_object('to', c.email, 'template', 'bench-invitation'), 'pending', 0, '', now()
+              FROM contacts_contact c
+             WHERE c.email LIKE '%%@bench.example.net'
+             ORDER BY c.id
+            RETURNING id
+            """,
+            [campaign_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _baseline_messages(n: int) -> list[tuple[str, bytes]]:
+    """Messages rendered before the clock starts: what a plain loop would have to send."""
+    messages = []
+    for i in range(1, n + 1):
+        message = EmailMessage()
+        message["From"], message["To"] = "news@bench.example.net", f"reader{i}@bench.example.net"
+        message["Subject"] = "Ada, you are invited"
+        message.set_content(f"Hello reader {i}, you are invited to our spring webinar.\n" * 6)
+        message.add_alternative(
+            f"<p>Hello reader {i}, you are invited to our spring webinar.</p>" * 6, subtype="html"
+        )
+        messages.append((message["To"], message.as_bytes(policy=policy.SMTP)))
+    return messages
+
+
+@benchmark("email_send", default_scale=50_000, description="personalised e-mails to a local SMTP server")
+def email_send(scale: int) -> Iterator[dict]:
+    with SmtpSink(keep=False, process=True) as sink, override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=sink.port, EMAIL_USE_TLS=False, EMAIL_USE_SSL=False, EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="", DEFAULT_FROM_EMAIL="news@bench.example.net",
+    ):  # fmt: skip
+        with rolled_back(), acting_as(Actor.for_command("bench")):
+            layout = EmailLayout.objects.create(name="Bench layout", html=LAYOUT)
+            email_template_create(
+                name="Bench invitation", slug="bench-invitation", layout=layout, html=HTML,
+                subject='{{ contact.first_name|default:"Hello" }}, you are invited',
+                preheader="Spring webinar, Thursday 4 pm",
+            )  # fmt: skip
+            campaign = campaign_create(name="Spring launch")
+            ids = _data(scale, campaign.pk)
+            now = timezone.now()
+            links.open_url(message_id=0, contact_id=0)  # the URL resolver loads once, not in the timing
+            started = time.perf_counter()
+            for start in range(0, len(ids), BATCH_SIZE):
+                outbox_deliver_batch(message_ids=ids[start : start + BATCH_SIZE], now=now)
+            seconds = time.perf_counter() - started
+            sent = OutboxMessage.objects.filter(pk__in=ids, status="sent").count()
+            received = sink.count
+        prepared = _baseline_messages(scale)
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", sink.port) as client:
+            for to, raw in prepared:  # one connection, as the product uses per batch
+                client.sendmail("news@bench.example.net", [to], raw)
+        baseline_seconds = time.perf_counter() - started
+        assert sink.count == received + scale, "the baseline's messages did not all arrive"
+    yield result(
+        bench="email_send", n=scale, seconds=seconds, per="e-mail", items=sent,
+        baseline="the same SMTP server receiving pre-rendered messages from a plain smtplib loop",
+        baseline_seconds=baseline_seconds, sent=sent, received=received,
+        baseline_per_second=round(scale / baseline_seconds, 2), batch_size=BATCH_SIZE,
+    )  # fmt: skip
