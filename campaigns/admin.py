@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
 from campaigns import services
+from campaigns.admin_channels import DeliveryLog
 from campaigns.engine.graph import STEP_TYPES
 from campaigns.models import Campaign, Enrollment, OutboxMessage, StepRun, Trigger
 from campaigns.selectors import campaign_stats
@@ -283,6 +284,7 @@ class StepRunAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["contact", "channel", "campaign", "status", "attempts", "created_at", "sent_at", "error"]
     list_filter = ["status", "channel", "campaign"]
+    inlines = [DeliveryLog]
     list_select_related = ["contact", "campaign"]
     search_fields = ["contact__email", "key"]
     show_full_result_count = False

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from campaigns.channels.gates import send_refusal
 from campaigns.engine.advance import campaign_actor
 from campaigns.models import Campaign, OutboxMessage
-from contacts.models import ConsentStatus, Contact
+from contacts.models import Contact
 from ledger.context import acting_as
 from ledger.models import Category
 from ledger.services import action_record
@@ -24,6 +25,11 @@ MAX_ATTEMPTS = 5
 
 
 def outbox_deliver(*, message_id: int, now: datetime) -> str:
+    channel = OutboxMessage.objects.filter(pk=message_id).values_list("channel", flat=True).first()
+    if channel in (OutboxMessage.Channel.SMS, OutboxMessage.Channel.WEBHOOK):
+        from campaigns.channels.delivery import channel_deliver
+
+        return channel_deliver(message_id=message_id, now=now)
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -33,14 +39,12 @@ def outbox_deliver(*, message_id: int, now: datetime) -> str:
         if message is None:
             return "skipped"  # sent, being sent, or held by another worker
         contact = Contact.objects.get(pk=message.contact_id)
-        email = message.channel == OutboxMessage.Channel.EMAIL
-        if email and contact.consent_email == ConsentStatus.UNSUBSCRIBED:
+        refusal = send_refusal(message=message, contact=contact)  # consent and the suppression list
+        if refusal:
             message.status = OutboxMessage.Status.SUPPRESSED
-            message.error = "the contact unsubscribed from e-mail"
+            message.error = refusal
             message.save(update_fields=["status", "error"])
             return message.status
-        if message.channel != OutboxMessage.Channel.EMAIL:
-            return message.status  # SMS and webhooks stay in the outbox until their channels exist
         message.status = OutboxMessage.Status.SENDING
         message.attempts += 1
         message.save(update_fields=["status", "attempts"])
