@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.functions import SHA256
 from django.utils import timezone
 from psycopg import sql
 
@@ -25,7 +24,7 @@ from campaigns.channels.gates import ERASED_DOMAIN
 from campaigns.channels.webhook import webhook_post
 from campaigns.models import Audience, AudienceSync
 from contacts.models import ConsentStatus, Contact, Suppression
-from contacts.selectors import suppressed_exists
+from contacts.selectors import Sha256Hex, suppressed_exists
 from ledger.context import current_actor
 from ledger.models import Category
 from ledger.services import action_record
@@ -107,7 +106,7 @@ def _copy_to_file(statement: str, *, audience: Audience, file) -> int:
 def _post_hashes(*, audience: Audience, sync: AudienceSync) -> int:
     hashes = (
         audience_contacts(audience=audience)
-        .annotate(email_sha256=SHA256("email"))
+        .annotate(email_sha256=Sha256Hex("email"))
         .values_list("email_sha256", flat=True)
     )
     sent, chunk, part = 0, [], 0

@@ -5,14 +5,21 @@ from __future__ import annotations
 import hashlib
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import SHA256
+from django.db.models import CharField, Exists, Func, OuterRef, QuerySet
 
 from contacts.models import Contact, Suppression
 from contacts.normalize import normalize_email, normalize_phone
 
 # The contact field that holds each channel's address, stored already normalised.
 ADDRESS_FIELD = {"email": "email", "sms": "phone"}
+
+
+class Sha256Hex(Func):
+    """SHA-256 of a text column in lower-case hex, computed by PostgreSQL's own sha256()
+    (no extension needed): the same digest as hashlib.sha256(value.encode()).hexdigest()."""
+
+    template = "encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')"
+    output_field = CharField()
 
 
 def address_normalise(*, channel: str, address: str) -> str:
@@ -48,7 +55,7 @@ def suppressed_exists(*, channel: str, field: str | None = None) -> Exists:
     """True for a contact whose address on the channel is on the list: hashed by PostgreSQL
     (sha256 of the stored, normalised address), so a whole segment is checked in one query."""
     field = field or ADDRESS_FIELD[channel]
-    return Exists(Suppression.objects.filter(channel=channel, address_hash=SHA256(OuterRef(field))))
+    return Exists(Suppression.objects.filter(channel=channel, address_hash=Sha256Hex(OuterRef(field))))
 
 
 def contact_list_not_suppressed(*, contacts: QuerySet[Contact], channel: str) -> QuerySet[Contact]:
