@@ -4,6 +4,7 @@ Every value has a development default, but a deployment (a DATABASE_URL set, DEB
 without SECRET_KEY stops at start instead of running with a guessable key.
 """
 
+import secrets
 from pathlib import Path
 
 import environ
@@ -143,8 +144,12 @@ BOUNCE_WEBHOOK_SECRET = env.str("BOUNCE_WEBHOOK_SECRET", default="")
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
-# django-anymail: an ESP's tracking webhooks (bounces, complaints) at /hooks/anymail/.
-ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+# django-anymail: an ESP's tracking webhooks (bounces, complaints) at /hooks/anymail/, behind
+# basic auth "user:password". Unset, a random one nobody knows: the hooks stay shut rather
+# than open to anyone (Anymail itself would accept unauthenticated posts).
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or f"closed:{secrets.token_urlsafe(24)}"
+}
 
 # A lead score reaching this makes the contact a marketing-qualified lead (intents.scoring).
 LEAD_SCORE_MQL_THRESHOLD = env.int("LEAD_SCORE_MQL_THRESHOLD", default=60)

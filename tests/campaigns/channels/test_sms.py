@@ -52,7 +52,9 @@ def test_the_console_backend_writes_a_json_line_to_the_file(as_robot, subscriber
 
     with open(settings.SMS_FILE_PATH, encoding="utf-8") as file:
         lines = [json.loads(line) for line in file]
-    assert lines == [{"to": "+33612345678", "from": "+15005550006", "body": "Doors open at 9", "key": message.key}]
+    assert lines == [
+        {"to": "+33612345678", "from": "+15005550006", "body": "Doors open at 9", "key": message.key}
+    ]
 
 
 def test_twilio_is_posted_a_form_with_basic_auth(as_robot, subscriber, twilio):

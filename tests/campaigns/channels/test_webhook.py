@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 def test_the_receiver_can_check_origin_and_freshness(as_robot, local_server):
     # given
     contact = ContactFactory()
-    message = webhook_message(contact, url=f"{local_server.url}/crm/leads", body={"lead": contact.pk, "hot": True})
+    message = webhook_message(
+        contact, url=f"{local_server.url}/crm/leads", body={"lead": contact.pk, "hot": True}
+    )
 
     # when
     assert outbox_deliver(message_id=message.pk, now=timezone.now()) == "sent"
@@ -57,7 +59,9 @@ def test_backoff_doubles_up_to_its_cap(settings):
     assert [backoff(attempts=n).total_seconds() for n in range(1, 6)] == [30, 60, 120, 200, 200]
 
 
-def test_failures_retry_with_backoff_until_the_endpoint_answers_and_each_try_is_logged(as_robot, local_server):
+def test_failures_retry_with_backoff_until_the_endpoint_answers_and_each_try_is_logged(
+    as_robot, local_server
+):
     # given an endpoint down twice (500, then 502), then up
     local_server.replies = [Reply(status=500, body=b"boom"), Reply(status=502), Reply(status=204, body=b"")]
     message = webhook_message(ContactFactory(), url=local_server.url)
@@ -78,7 +82,9 @@ def test_failures_retry_with_backoff_until_the_endpoint_answers_and_each_try_is_
     # then
     assert (first, second, third) == ("pending", "pending", "sent")
     assert (second_due - now, third_due - second_due) == (timedelta(seconds=30), timedelta(seconds=60))
-    log = list(DeliveryAttempt.objects.filter(message=message).values_list("number", "status_code", "ok", "error"))
+    log = list(
+        DeliveryAttempt.objects.filter(message=message).values_list("number", "status_code", "ok", "error")
+    )
     assert log == [(1, 500, False, "HTTP 500: boom"), (2, 502, False, "HTTP 502: {}"), (3, 204, True, "")]
     message.refresh_from_db()
     assert (message.status, message.attempts, message.next_attempt_at) == ("sent", 3, None)
