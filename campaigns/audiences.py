@@ -54,32 +54,38 @@ def audience_contacts(*, audience: Audience):
 
 _ADS_SQL = """
 COPY (
-  SELECT encode(sha256(convert_to(c.email, 'UTF8')), 'hex') AS email_sha256
-  FROM {contact} c
-  WHERE c.id IN (SELECT contact_id FROM {membership} WHERE segment_id = {segment})
-    AND c.consent_email IS DISTINCT FROM 'unsubscribed'
-    AND c.email NOT LIKE {erased}
-    AND NOT EXISTS (
-      SELECT 1 FROM {suppression} s
-      WHERE s.channel = 'email' AND s.address_hash = encode(sha256(convert_to(c.email, 'UTF8')), 'hex'))
-  ORDER BY c.id
+  WITH members AS MATERIALIZED (  -- each address hashed once, then anti-joined on the hash
+    SELECT c.id, encode(sha256(convert_to(c.email, 'UTF8')), 'hex') AS email_sha256
+    FROM {contact} c
+    WHERE c.id IN (SELECT contact_id FROM {membership} WHERE segment_id = {segment})
+      AND c.consent_email IS DISTINCT FROM 'unsubscribed'
+      AND c.email NOT LIKE {erased}
+  )
+  SELECT m.email_sha256 FROM members m
+  WHERE NOT EXISTS (
+    SELECT 1 FROM {suppression} s WHERE s.channel = 'email' AND s.address_hash = m.email_sha256)
+  ORDER BY m.id
 ) TO STDOUT WITH (FORMAT csv, HEADER)
 """
 
 _POSTAL_SQL = """
 COPY (
-  SELECT c.first_name, c.last_name, COALESCE(a.name, '') AS company,
-         c.attributes->>'address' AS address, COALESCE(c.attributes->>'postal_code', '') AS postal_code,
-         c.city, c.country
-  FROM {contact} c LEFT JOIN {account} a ON a.id = c.account_id
-  WHERE c.id IN (SELECT contact_id FROM {membership} WHERE segment_id = {segment})
-    AND c.consent_email IS DISTINCT FROM 'unsubscribed'
-    AND c.email NOT LIKE {erased}
-    AND COALESCE(c.attributes->>'address', '') <> ''
-    AND NOT EXISTS (
-      SELECT 1 FROM {suppression} s
-      WHERE s.channel = 'email' AND s.address_hash = encode(sha256(convert_to(c.email, 'UTF8')), 'hex'))
-  ORDER BY c.id
+  WITH members AS MATERIALIZED (
+    SELECT c.id, c.first_name, c.last_name, c.account_id, c.attributes, c.city, c.country,
+           encode(sha256(convert_to(c.email, 'UTF8')), 'hex') AS email_sha256
+    FROM {contact} c
+    WHERE c.id IN (SELECT contact_id FROM {membership} WHERE segment_id = {segment})
+      AND c.consent_email IS DISTINCT FROM 'unsubscribed'
+      AND c.email NOT LIKE {erased}
+      AND COALESCE(c.attributes->>'address', '') <> ''
+  )
+  SELECT m.first_name, m.last_name, COALESCE(a.name, '') AS company,
+         m.attributes->>'address' AS address, COALESCE(m.attributes->>'postal_code', '') AS postal_code,
+         m.city, m.country
+  FROM members m LEFT JOIN {account} a ON a.id = m.account_id
+  WHERE NOT EXISTS (
+    SELECT 1 FROM {suppression} s WHERE s.channel = 'email' AND s.address_hash = m.email_sha256)
+  ORDER BY m.id
 ) TO STDOUT WITH (FORMAT csv, HEADER)
 """
 

@@ -6,6 +6,7 @@ All of a journey's state lives here, in PostgreSQL: a waiting contact is a row w
 message is an outbox row whose unique key forbids a second send.
 """
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -286,8 +287,9 @@ class Audience(models.Model):
         max_length=200, blank=True, help_text="for a webhook audience: the key its requests are signed with"
     )
     every_hours = models.PositiveIntegerField(
-        null=True, blank=True, help_text="sync on a schedule, every N hours; empty: only on demand"
-    )
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="sync on a schedule, every N hours; empty: only on demand",
+    )  # fmt: skip
     next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

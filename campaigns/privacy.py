@@ -171,8 +171,9 @@ def _needles(contact: Contact) -> list[str]:
     values = {str(getattr(contact, field) or "") for field in PERSONAL_FIELDS}
     values.add(f"{contact.first_name} {contact.last_name}".strip())
     values.update(str(value) for value in contact.attributes.values() if isinstance(value, (str, int, float)))
-    for text, external_id in Touchpoint.objects.filter(contact=contact).values_list("text", "external_id"):
-        values.update((text, external_id or ""))
+    # Touchpoint texts reach the ledger only as labelled examples; their ids and texts are
+    # looked for, not the whole history (a long one would make the search itself long).
+    values.update(IntentExample.objects.filter(touchpoint__contact=contact).values_list("text", flat=True))
     return sorted({value.strip().lower() for value in values if len(value.strip()) >= MIN_MATCH})
 
 
@@ -195,6 +196,17 @@ def _ledger_scrub(*, contact_id: int, needles: list[str]) -> int:
             changed.append(action)
     Action.objects.bulk_update(changed, ["details"], batch_size=2000)
     return len(changed)
+
+
+def _changed_announce(*, contact_id: int) -> None:
+    """Segments that read the wiped fields re-form for the contact, after commit."""
+
+    def announce() -> None:
+        from contacts.tasks import contacts_changed_task
+
+        contacts_changed_task.delay(contact_ids=[contact_id], fields=[*PERSONAL_FIELDS, "attributes"])
+
+    transaction.on_commit(announce)
 
 
 @transaction.atomic
@@ -242,6 +254,7 @@ def contact_erase(*, contact: Contact, reason: str = "") -> dict[str, int]:
         first_name="", last_name="", phone="", job_title="", city="",
         attributes={}, updated_at=timezone.now(),
     )  # fmt: skip
+    _changed_announce(contact_id=contact.pk)
     action_record(
         category=Category.DATA_HYGIENE,
         verb="contact.erased",

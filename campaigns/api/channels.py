@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -48,6 +48,8 @@ class AudienceSerializer(serializers.ModelSerializer):
 
 
 class AudienceSyncSerializer(serializers.ModelSerializer):
+    file = serializers.SerializerMethodField(help_text="where to download the CSV; empty for a webhook")
+
     class Meta:
         model = AudienceSync
         fields = [
@@ -62,6 +64,13 @@ class AudienceSyncSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
+
+    @extend_schema_field(str)
+    def get_file(self, sync) -> str:
+        if not sync.file:
+            return ""
+        request = self.context.get("request")
+        return request.build_absolute_uri(sync.file.url) if request else sync.file.url
 
 
 class AudienceViewSet(viewsets.ModelViewSet):
@@ -78,7 +87,8 @@ class AudienceViewSet(viewsets.ModelViewSet):
         try:
             sync = audience_sync(audience=audience)
         except Exception as error:
-            return error_response([{"path": "", "message": f"the sync failed: {error}"}], status_code=502)
+            # the other side's failure, not ours: a 4xx that says what happened (a 5xx is a bug)
+            return error_response([{"path": "", "message": f"the sync failed: {error}"}])
         return Response(AudienceSyncSerializer(sync, context={"request": request}).data)
 
 
