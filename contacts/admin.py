@@ -347,12 +347,16 @@ class SuppressionForm(forms.ModelForm):
 class SuppressionAdmin(admin.ModelAdmin):
     """Addresses never sent to. Searching takes a whole address: it is hashed and looked up."""
 
-    list_display = ["address_hash", "channel", "reason", "detail", "created_at"]
+    list_display = ["hash_start", "channel", "reason", "detail", "created_at"]
     list_filter = ["channel", "reason"]
     search_fields = ["address_hash"]
     search_help_text = "Type a whole e-mail address or phone number: it is hashed and looked up."
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description="address hash (SHA-256)", ordering="address_hash")
+    def hash_start(self, suppression):
+        return f"{suppression.address_hash[:16]}…"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
