@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "contacts.models.ConsentStatus",
         "LifecycleStageEnum": "contacts.models.LifecycleStage",
         "ChannelEnum": "contacts.models.Channel",
+        "AudienceKindEnum": "campaigns.models.Audience.Kind",
+        "AudienceSyncStatusEnum": "campaigns.models.AudienceSync.Status",
     },
 }
 

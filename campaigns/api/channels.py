@@ -106,7 +106,10 @@ class ContactExportView(APIView):
 
     permission_classes = [_ContactPermission]
 
-    @extend_schema(responses={200: inline_serializer("PersonalData", {"contact": serializers.DictField()})})
+    @extend_schema(
+        operation_id="contacts_personal_data_export",
+        responses={200: inline_serializer("PersonalData", {"contact": serializers.DictField()})},
+    )
     def get(self, request, pk: int):
         document = contact_export(contact=get_object_or_404(Contact, pk=pk))
         response = Response(document)
