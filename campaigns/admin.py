@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from campaigns import services
+from campaigns.admin_channels import DeliveryLog
 from campaigns.channels import services as email_services
 from campaigns.channels.rendering import RenderError
 from campaigns.engine.graph import STEP_TYPES
@@ -299,6 +300,7 @@ class StepRunAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["contact", "channel", "campaign", "status", "attempts", "created_at", "sent_at", "error"]
     list_filter = ["status", "channel", "campaign"]
+    inlines = [DeliveryLog]
     list_select_related = ["contact", "campaign"]
     search_fields = ["contact__email", "key"]
     show_full_result_count = False

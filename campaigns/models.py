@@ -6,6 +6,7 @@ All of a journey's state lives here, in PostgreSQL: a waiting contact is a row w
 message is an outbox row whose unique key forbids a second send.
 """
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -228,11 +229,19 @@ class OutboxMessage(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # SMS and webhooks retry from the database: a failed attempt sets the next one here
+    # (exponential backoff), and the outbox tick hands due messages to workers again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(status="pending"), name="outbox_pending_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending", next_attempt_at__isnull=False),
+                name="outbox_retry_due_idx",
+            ),
             models.Index(fields=["contact", "-created_at"], name="outbox_contact_idx"),
         ]
 
@@ -285,3 +294,92 @@ class EmailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a message to its provider or endpoint: what came back, how long it
+    took, what went wrong. The delivery log people read in the admin."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=100, blank=True, help_text="the provider's id of the message")
+
+    class Meta:
+        ordering = ["message", "number"]
+        constraints = [models.UniqueConstraint(fields=["message", "number"], name="delivery_attempt_unique")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of message {self.message_id}: {self.status_code or self.error[:40]}"
+
+
+class Audience(models.Model):
+    """A segment kept in step with a place outside: an ad platform (hashed e-mails), a
+    mailing house (postal addresses) or any endpoint (a webhook)."""
+
+    class Kind(models.TextChoices):
+        ADS_CSV = "ads_csv", "Ad platform CSV (SHA-256 of e-mails)"
+        POSTAL_CSV = "postal_csv", "Direct mail CSV (postal addresses)"
+        WEBHOOK = "webhook", "Webhook (hashed e-mails as JSON)"
+
+    name = models.CharField(max_length=200)
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    url = models.URLField(blank=True, help_text="for a webhook audience: where the members are posted")
+    secret = models.CharField(
+        max_length=200, blank=True, help_text="for a webhook audience: the key its requests are signed with"
+    )
+    every_hours = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="sync on a schedule, every N hours; empty: only on demand",
+    )  # fmt: skip
+    next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="webhook") | ~Q(url=""), name="audience_webhook_url_given"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_sync_at"], condition=Q(every_hours__isnull=False), name="audience_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AudienceSync(models.Model):
+    """One sync of an audience: how many went out, where the file is, how it ended."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="syncs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    members = models.PositiveIntegerField(default=0)
+    excluded = models.PositiveIntegerField(
+        default=0, help_text="in the segment but suppressed or unsubscribed"
+    )
+    file = models.FileField(upload_to="audiences/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    actor_name = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.audience} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

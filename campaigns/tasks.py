@@ -44,3 +44,35 @@ def outbox_flush_task() -> int:
     from campaigns.engine.delivery import outbox_flush
 
     return outbox_flush(now=timezone.now())
+
+
+@shared_task(acks_late=True, max_retries=0)
+def outbox_retry_task() -> int:
+    """Beat, every few seconds: SMS and webhook messages whose next attempt is due go to workers."""
+    from django.utils import timezone
+
+    from campaigns.channels.delivery import retries_dispatch
+
+    return retries_dispatch(now=timezone.now())
+
+
+@shared_task(acks_late=True, max_retries=0)
+def audience_sync_task(*, audience_id: int) -> int:
+    """Sync one audience now (asked for in the admin or the API)."""
+    from campaigns.audiences import audience_sync
+    from campaigns.models import Audience
+
+    audience = Audience.objects.filter(pk=audience_id).first()
+    if audience is None:
+        return 0
+    return audience_sync(audience=audience).members
+
+
+@shared_task(acks_late=True, max_retries=0)
+def audiences_sync_due_task() -> int:
+    """Beat: the audiences on a schedule whose time has come are synced."""
+    from django.utils import timezone
+
+    from campaigns.audiences import audiences_sync_due
+
+    return audiences_sync_due(now=timezone.now())

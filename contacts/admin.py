@@ -8,7 +8,17 @@ from common.admin_paging import EstimatedCountPaginator
 from common.admin_saving import adopt
 from contacts import admin_imports, services  # noqa: F401 - admin_imports registers the import pages
 from contacts.exports import contacts_csv, csv_response, touchpoints_csv
-from contacts.models import Account, ConsentChange, Contact, Tag, Touchpoint, TouchpointKind
+from contacts.models import (
+    Account,
+    ConsentChange,
+    Contact,
+    Suppression,
+    SuppressionReason,
+    Tag,
+    Touchpoint,
+    TouchpointKind,
+)
+from contacts.selectors import address_hash
 
 TIMELINE_LIMIT = 20
 SEARCH_ACCOUNTS_LISTED = 2000
@@ -317,3 +327,71 @@ class TouchpointAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         services.touchpoint_delete_many(touchpoints=queryset.only("pk", "contact_id", "kind_id"))
+
+
+class SuppressionForm(forms.ModelForm):
+    address = forms.CharField(
+        help_text="The e-mail address or phone number; only its SHA-256 hash is stored.", required=True
+    )
+
+    class Meta:
+        model = Suppression
+        fields = ["channel", "reason", "detail"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].initial = SuppressionReason.MANUAL
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """Addresses never sent to. Searching takes a whole address: it is hashed and looked up."""
+
+    list_display = ["hash_start", "channel", "reason", "detail", "created_at"]
+    list_filter = ["channel", "reason"]
+    search_fields = ["address_hash"]
+    search_help_text = "Type a whole e-mail address or phone number: it is hashed and looked up."
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    @admin.display(description="address hash (SHA-256)", ordering="address_hash")
+    def hash_start(self, suppression):
+        return f"{suppression.address_hash[:16]}…"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = SuppressionForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["channel", "address", "reason", "detail"]
+        return ["channel", "address_hash", "reason", "detail", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["channel", "address_hash", "reason", "detail", "created_at"] if obj else []
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        hashes = {address_hash(channel="email", address=term)}
+        if any(char.isdigit() for char in term):
+            hashes.add(address_hash(channel="sms", address=term))
+        return queryset.filter(address_hash__in=[*hashes, term.lower()]), False
+
+    def save_model(self, request, obj, form, change):
+        suppression, _ = services.suppression_add(
+            channel=form.cleaned_data["channel"],
+            address=form.cleaned_data["address"],
+            reason=form.cleaned_data["reason"],
+            detail=form.cleaned_data["detail"],
+        )
+        adopt(obj, suppression)
+
+    def delete_model(self, request, obj):
+        services.suppression_remove(suppression=obj)
+
+    def delete_queryset(self, request, queryset):
+        for suppression in queryset:
+            services.suppression_remove(suppression=suppression)

@@ -6,6 +6,7 @@ KINDS = [
     ("email_open", "E-mail opened", "email"),
     ("email_click", "E-mail link clicked", "email"),
     ("email_bounce", "E-mail bounced", "email"),
+    ("email_complaint", "Spam complaint", "email"),
     ("unsubscribe", "Unsubscribed", "email"),
     ("webinar_registration", "Webinar registration", "events"),
     ("webinar_attended", "Webinar attended", "events"),

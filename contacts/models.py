@@ -318,3 +318,40 @@ class ImportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(99, int(100 * self.bytes_done / self.bytes_total)) if self.bytes_total else 0
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    COMPLAINT = "complaint", "Spam complaint"
+    ERASED = "erased", "Erased on request"
+    MANUAL = "manual", "Added by hand"
+    STOP = "stop", "STOP reply"
+
+
+class Suppression(models.Model):
+    """An address that is never sent to again, whatever a campaign says.
+
+    Only a SHA-256 hash of the normalised address is kept (lower-case e-mail, E.164 phone),
+    so the list can outlive the person's data: an erased contact who is imported again is
+    still recognised, without the list itself holding anyone's address.
+    """
+
+    Reason = SuppressionReason
+
+    channel = models.CharField(max_length=8, choices=ConsentChannel.choices)
+    address_hash = models.CharField(max_length=64, help_text="SHA-256 of the normalised address, in hex")
+    reason = models.CharField(max_length=12, choices=SuppressionReason.choices)
+    detail = models.CharField(max_length=500, blank=True, help_text="e.g. the bounce's diagnostic code")
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address_hash"], name="suppression_unique"),
+            models.CheckConstraint(
+                condition=Q(address_hash__regex=r"^[0-9a-f]{64}$"), name="suppression_hash_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.address_hash[:12]}… ({self.get_reason_display()})"

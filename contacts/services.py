@@ -21,6 +21,8 @@ from contacts.models import (
     ConsentStatus,
     Contact,
     ContactTag,
+    Suppression,
+    SuppressionReason,
     Tag,
     Touchpoint,
     TouchpointKind,
@@ -521,3 +523,51 @@ def touchpoints_import_announce(*, job_id: int) -> int:
     if batch:
         announced += touchpoints_announce(touchpoint_ids=batch)
     return announced
+
+
+@transaction.atomic
+def suppression_add(
+    *,
+    channel: str,
+    address: str = "",
+    hashed: str = "",
+    reason: str,
+    detail: str = "",
+    contact_id: int | None = None,
+) -> tuple[Suppression, bool]:
+    """Put an address on the suppression list (given plain, or already hashed); an address
+    already there keeps its first entry. Returns the entry and whether it is new. The
+    ledger's row names the channel and the reason, never the address."""
+    from contacts.selectors import address_hash
+
+    if reason not in SuppressionReason.values:
+        raise ValueError(
+            f"suppression reason must be one of {', '.join(SuppressionReason.values)}, not {reason!r}"
+        )
+    hashed = hashed or address_hash(channel=channel, address=address)
+    suppression, created = Suppression.objects.get_or_create(
+        channel=channel, address_hash=hashed, defaults={"reason": reason, "detail": detail[:500]}
+    )
+    if created:
+        action_record(
+            category=Category.DATA_HYGIENE,
+            verb="suppression.added",
+            contact_id=contact_id,
+            obj=suppression,
+            channel=channel,
+            details={"reason": reason},
+        )
+    return suppression, created
+
+
+@transaction.atomic
+def suppression_remove(*, suppression: Suppression) -> None:
+    """Take an entry off the list (a person decides this, e.g. a bounce that was a mistake)."""
+    suppression_id, channel, reason = suppression.pk, suppression.channel, suppression.reason
+    suppression.delete()
+    action_record(
+        category=Category.DATA_HYGIENE,
+        verb="suppression.removed",
+        channel=channel,
+        details={"suppression": suppression_id, "reason": reason},
+    )

@@ -4,6 +4,7 @@ Every value has a development default, but a deployment (a DATABASE_URL set, DEB
 without SECRET_KEY stops at start instead of running with a guessable key.
 """
 
+import secrets
 from pathlib import Path
 
 import environ
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_countries",
+    "anymail",
     # our apps, in dependency order: each may use the ones above it, never below
     "ledger",
     "contacts",
@@ -131,6 +133,34 @@ EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS", defau
 # An external enrichment service, asked after the built-in inference (contacts.enrichment).
 ENRICHMENT_HTTP_URL = env.str("ENRICHMENT_HTTP_URL", default="")
 ENRICHMENT_HTTP_TOKEN = env.str("ENRICHMENT_HTTP_TOKEN", default="")
+# Channels other than e-mail (campaigns.channels). SMS: console output (or a file of JSON
+# lines) by default; campaigns.channels.sms.TwilioBackend for a Twilio-style REST API.
+SMS_BACKEND = env.str("SMS_BACKEND", default="campaigns.channels.sms.ConsoleBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default="")
+SMS_FROM = env.str("SMS_FROM", default="")
+SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
+SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
+SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
+# The public URL the provider posts inbound SMS to, as it signs it (behind a proxy the
+# request's own URL may differ); empty: the URL of the request.
+SMS_INBOUND_URL = env.str("SMS_INBOUND_URL", default="")
+# Outbound webhooks are signed with this key (X-Mops-Signature); inbound bounce reports
+# must be signed with, or carry as a bearer token, BOUNCE_WEBHOOK_SECRET.
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+BOUNCE_WEBHOOK_SECRET = env.str("BOUNCE_WEBHOOK_SECRET", default="")
+# SMS and webhooks retry failed attempts after 1, 2, 4, ... times this, up to the maximum.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# django-anymail: an ESP's tracking webhooks (bounces, complaints) at /hooks/anymail/, behind
+# basic auth "user:password". Unset, a random one nobody knows: the hooks stay shut rather
+# than open to anyone (Anymail itself would accept unauthenticated posts).
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or f"closed:{secrets.token_urlsafe(24)}"
+}
+
 # A lead score reaching this makes the contact a marketing-qualified lead (intents.scoring).
 LEAD_SCORE_MQL_THRESHOLD = env.int("LEAD_SCORE_MQL_THRESHOLD", default=60)
 
@@ -162,6 +192,9 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick_task", "schedule": 5.0},
     # Pending messages the on-commit task missed go out in batches, one connection each.
     "outbox-flush": {"task": "campaigns.tasks.outbox_flush_task", "schedule": 30.0},
+    # SMS and webhook retries keep their time in PostgreSQL; this hands out the due ones.
+    "outbox-retry": {"task": "campaigns.tasks.outbox_retry_task", "schedule": 10.0},
+    "audiences-sync-due": {"task": "campaigns.tasks.audiences_sync_due_task", "schedule": 300.0},
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),
@@ -199,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "contacts.models.ConsentStatus",
         "LifecycleStageEnum": "contacts.models.LifecycleStage",
         "ChannelEnum": "contacts.models.Channel",
+        "AudienceKindEnum": "campaigns.models.Audience.Kind",
+        "AudienceSyncStatusEnum": "campaigns.models.AudienceSync.Status",
     },
 }
 

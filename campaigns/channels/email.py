@@ -27,10 +27,11 @@ from django.utils.safestring import mark_safe
 
 from campaigns.channels import links, rendering
 from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
+from campaigns.channels.gates import email_refusals
 from campaigns.channels.mime import BulkEmail
 from campaigns.channels.rendering import RenderError
 from campaigns.models import Campaign, EmailTemplate, OutboxMessage
-from contacts.models import ConsentStatus, Contact
+from contacts.models import Contact
 
 DEFAULT_LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -328,15 +329,9 @@ def personalise(
 
 
 def held_back(messages: Sequence[OutboxMessage]) -> dict[int, str]:
-    """Messages that must not go out, with the reason: consent is checked at send time."""
-    consent = dict(
-        Contact.objects.filter(pk__in={m.contact_id for m in messages}).values_list("pk", "consent_email")
-    )
-    return {
-        message.pk: "the contact unsubscribed from e-mail"
-        for message in messages
-        if consent.get(message.contact_id) == ConsentStatus.UNSUBSCRIBED
-    }
+    """Messages that must not go out, with the reason: consent and the suppression list are
+    checked at send time."""
+    return email_refusals(messages)
 
 
 def _compiled_for(messages: Sequence[OutboxMessage]) -> dict[int, CompiledTemplate | RenderError]:

@@ -47,6 +47,11 @@ CHANNELS: dict[str, Channel] = {
 
 def outbox_deliver(*, message_id: int, now: datetime) -> str:
     """One message; what became of it ("skipped" when another worker has it or it is done)."""
+    channel = OutboxMessage.objects.filter(pk=message_id).values_list("channel", flat=True).first()
+    if channel in (OutboxMessage.Channel.SMS, OutboxMessage.Channel.WEBHOOK):
+        from campaigns.channels.delivery import channel_deliver  # one at a time, with retries of their own
+
+        return channel_deliver(message_id=message_id, now=now)
     return outbox_deliver_batch(message_ids=[message_id], now=now).get(message_id, "skipped")
 
 

@@ -89,6 +89,7 @@ def result(
 def load_all() -> None:
     from mops.benchmarks import (  # noqa: F401
         admin_contacts,
+        audiences,
         campaigns,
         email_send,
         import_contacts,

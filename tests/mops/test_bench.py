@@ -31,8 +31,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
     with pytest.raises(
         CommandError,
         match=(
-            "unknown benchmark 'nope'; known: admin_contacts, campaign_advance, campaign_enroll, email_send, "
-            "import_contacts, import_touchpoints, "
+            "unknown benchmark 'nope'; known: admin_contacts, audience_export, campaign_advance, "
+            "campaign_enroll, email_send, import_contacts, import_touchpoints, "
             "ingest_api, intents, intents_pipeline, report_ratio, segment_incremental, segment_latency, "
             "segment_rebuild"
         ),
