@@ -56,6 +56,14 @@ def _iso(value: datetime | None) -> str | None:
 
 def contact_export(*, contact: Contact) -> dict[str, Any]:
     """Everything held about the contact, as one JSON-ready document. Recorded as an action."""
+    # E-mails are rendered when delivered: what a sent one said is in its ledger action.
+    subjects = {
+        details.get("message"): details.get("subject")
+        for details in Action.objects.filter(contact_id=contact.pk, verb="email.sent").values_list(
+            "details", flat=True
+        )
+        if isinstance(details, dict) and details.get("subject")
+    }
     touchpoints = [
         {
             "kind": row["kind_id"],
@@ -124,6 +132,7 @@ def contact_export(*, contact: Contact) -> dict[str, Any]:
                 "created_at": _iso(message.created_at),
                 "sent_at": _iso(message.sent_at),
                 "payload": message.payload,
+                **({"subject": subjects[message.pk]} if message.pk in subjects else {}),
             }
             for message in OutboxMessage.objects.filter(contact_id=contact.pk).order_by("created_at", "pk")
         ],
