@@ -95,6 +95,7 @@ def load_all() -> None:
         ingest_api,
         intents,
         intents_pipeline,
+        journey,
         report_ratio,
         segment_latency,
         segments,
