@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from campaigns.engine.advance import campaign_actor, enrollment_finish
+from campaigns.engine.advance import campaign_actor, enrollment_finish, enrollments_advance
 from campaigns.engine.enroll import NotEnrollable, enroll
 from campaigns.engine.graph import GraphError, validate
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
@@ -236,9 +237,13 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
                     touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
                 )
         if contexts:
-            created += len(
-                enroll(campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts)
+            enrolled = enroll(
+                campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts
             )
+            created += len(enrolled)
+            # They are due now: this task takes their first steps at once rather than leave
+            # them behind every task in the queue (the published batch then finds nothing).
+            transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
     return created
 
 

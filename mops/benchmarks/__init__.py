@@ -99,4 +99,5 @@ def load_all() -> None:
         report_ratio,
         segment_latency,
         segments,
+        trigger_latency,
     )
