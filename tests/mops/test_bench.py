@@ -33,8 +33,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         match=(
             "unknown benchmark 'nope'; known: admin_contacts, campaign_advance, campaign_enroll, "
             "import_contacts, import_touchpoints, "
-            "ingest_api, intents, intents_pipeline, report_ratio, segment_incremental, segment_latency, "
-            "segment_rebuild"
+            "ingest_api, intents, intents_pipeline, journey, report_ratio, segment_incremental, "
+            "segment_latency, segment_rebuild, trigger_latency"
         ),
     ):
         call_command("bench", "nope")
@@ -124,3 +124,17 @@ def test_the_latency_benchmark_sees_every_contact_enter_through_a_real_worker(tr
     assert (line["bench"], line["n"], line["entered"]) == ("segment_latency", 40, 40)
     assert 0 < line["median_seconds"] <= line["seconds"] <= line["max_seconds"]
     assert not Contact.objects.exists() and not Segment.objects.exists() and not Touchpoint.objects.exists()
+
+
+@pytest.mark.worker
+def test_the_journey_benchmark_runs_every_contact_through_two_workers_and_cleans_up(transactional_db, capsys):
+    from campaigns.models import Campaign, Enrollment, OutboxMessage
+
+    call_command("bench", "journey", "--scale", "30")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
+    assert (line["bench"], line["n"], line["steps"], line["statuses"]) == ("journey", 30, 150, {"exited": 30})
+    assert (line["messages_sent"], line["mails_written"], line["mails_distinct"]) == (30, 30, 30)
+    assert line["baseline_per_second"] > 0
+    assert not Contact.objects.exists() and not Campaign.objects.exists()
+    assert not Enrollment.objects.exists() and not OutboxMessage.objects.exists()
