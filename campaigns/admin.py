@@ -271,6 +271,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "campaign"]
     list_select_related = ["contact", "campaign", "version"]
+    actions = ["retry"]
     search_fields = ["contact__email"]
     raw_id_fields = ["contact"]
     show_full_result_count = False
@@ -278,6 +279,23 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("campaigns.change_campaign")
+
+    @admin.action(
+        description="Retry the selected failed enrollments from the step that failed", permissions=["retry"]
+    )
+    def retry(self, request, queryset):
+        result = services.enrollments_retry(enrollment_ids=queryset.values_list("pk", flat=True))
+        if result["retried"]:
+            self.message_user(request, f"{len(result['retried'])} enrollments start again", messages.SUCCESS)
+        if result["not_retried"]:
+            self.message_user(
+                request,
+                f"{len(result['not_retried'])} not retried: not failed, or back in the campaign",
+                messages.WARNING,
+            )
 
     def has_change_permission(self, request, obj=None):
         return False

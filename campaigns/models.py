@@ -152,6 +152,9 @@ class Enrollment(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     context = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        db_default=0, help_text="transient failures in a row of the step it is at; tried again with backoff"
+    )
     entered_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,8 +7,10 @@ the journeys then do runs as the campaign itself: algorithmic.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +18,7 @@ from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from campaigns.engine.advance import campaign_actor, enrollment_finish
+from campaigns.engine.advance import campaign_actor, enrollment_finish, enrollments_advance
 from campaigns.engine.enroll import NotEnrollable, enroll
 from campaigns.engine.graph import GraphError, validate
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
@@ -235,9 +237,13 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
                     touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
                 )
         if contexts:
-            created += len(
-                enroll(campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts)
+            enrolled = enroll(
+                campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts
             )
+            created += len(enrolled)
+            # They are due now: this task takes their first steps at once rather than leave
+            # them behind every task in the queue (the published batch then finds nothing).
+            transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
     return created
 
 
@@ -266,3 +272,66 @@ def goals_check(*, contact_ids: Iterable[int], now: datetime) -> int:
                 enrollment_finish(enrollment, status=Enrollment.Status.EXITED, now=now, reason="goal reached")
                 exited += 1
     return exited
+
+
+@transaction.atomic
+def enrollments_retry(*, enrollment_ids: Iterable[int], now: datetime | None = None) -> dict:
+    """Failed enrollments start again at the step that failed: its failed run goes, and they
+    are due at once. One whose contact is in the campaign again (a newer live enrollment)
+    stays failed, as does all but the newest of one contact's failed enrollments."""
+    from django.db import connection
+
+    from ledger.services import ActionEntry, action_record_many
+
+    now = now or timezone.now()
+    ids = sorted({int(pk) for pk in enrollment_ids})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE campaigns_enrollment e
+               SET status = 'active', next_run_at = %s, finished_at = NULL, error = '', attempts = 0,
+                   lease_until = NULL
+             WHERE e.id IN (SELECT DISTINCT ON (f.campaign_id, f.contact_id) f.id
+                              FROM campaigns_enrollment f
+                             WHERE f.id = ANY(%s) AND f.status = 'failed'
+                             ORDER BY f.campaign_id, f.contact_id, f.entered_at DESC, f.id DESC)
+               AND NOT EXISTS (SELECT 1 FROM campaigns_enrollment live
+                                WHERE live.campaign_id = e.campaign_id AND live.contact_id = e.contact_id
+                                  AND live.status IN ('active', 'waiting'))
+            RETURNING e.id, e.campaign_id, e.contact_id, e.step_key, e.step_visit
+            """,
+            [now, ids],
+        )
+        rows = sorted(cursor.fetchall())
+        cursor.execute(
+            """
+            DELETE FROM campaigns_steprun r
+             USING jsonb_to_recordset(%s::jsonb) AS v (enrollment_id bigint, step_key varchar, visit integer)
+             WHERE r.enrollment_id = v.enrollment_id AND r.step_key = v.step_key AND r.visit = v.visit
+               AND r.outcome = 'failed'
+            """,
+            [json.dumps([{"enrollment_id": r[0], "step_key": r[3], "visit": r[4]} for r in rows])],
+        )
+    campaigns = Campaign.objects.in_bulk({row[1] for row in rows})
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.retried", contact_id=contact_id,
+                obj=campaigns[campaign_id], details={"enrollment": enrollment_id, "step": step_key},
+            )
+            for enrollment_id, campaign_id, contact_id, step_key, _ in rows
+        ]
+    )  # fmt: skip
+    retried = [row[0] for row in rows]
+    if retried:
+        transaction.on_commit(lambda: enrollments_publish(retried))
+    return {"retried": retried, "not_retried": sorted(set(ids) - set(retried))}
+
+
+def enrollments_publish(enrollment_ids: list[int]) -> None:
+    """Hand enrollments that are due now to the workers (the tick would, a little later)."""
+    from campaigns.engine.enroll import ADVANCE_BATCH
+    from campaigns.tasks import enrollments_advance_task
+
+    for start in range(0, len(enrollment_ids), ADVANCE_BATCH):
+        enrollments_advance_task.delay(enrollment_ids=enrollment_ids[start : start + ADVANCE_BATCH])

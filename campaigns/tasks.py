@@ -13,13 +13,19 @@ def campaigns_tick_task() -> dict:
     return asdict(tick(now=timezone.now()))
 
 
-@shared_task(acks_late=True, max_retries=0)
-def enrollments_advance_task(*, enrollment_ids: list[int]) -> int:
+@shared_task(acks_late=True, bind=True, max_retries=3)
+def enrollments_advance_task(self, *, enrollment_ids: list[int]) -> int:
     """A batch of due enrollments moves on. Safe to run twice: each row is re-checked under
-    its lock, and a lost batch is claimed again by the tick once its lease ends."""
+    its lock, and a lost batch is claimed again by the tick once its lease ends. A lost
+    database connection rolls the batch back whole; it is tried again soon."""
+    from django.db import InterfaceError, OperationalError
+
     from campaigns.engine.advance import enrollments_advance
 
-    return enrollments_advance(enrollment_ids=enrollment_ids)
+    try:
+        return enrollments_advance(enrollment_ids=enrollment_ids)
+    except (OperationalError, InterfaceError) as error:
+        raise self.retry(exc=error, countdown=2**self.request.retries) from error
 
 
 @shared_task(acks_late=True, bind=True, max_retries=5)
@@ -76,3 +82,32 @@ def audiences_sync_due_task() -> int:
     from campaigns.audiences import audiences_sync_due
 
     return audiences_sync_due(now=timezone.now())
+
+
+def outbox_deliver_many_task(*, message_ids: list[int]) -> dict:
+    """Send a few outbox messages: e-mails as one batch over one connection, the others one
+    by one. When the provider cannot be reached, each goes on alone, retried with backoff
+    by outbox_deliver_task (and beat's flush picks up whatever is still pending)."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    from campaigns.engine.delivery import outbox_deliver, outbox_deliver_batch
+    from campaigns.models import OutboxMessage
+
+    channels = dict(OutboxMessage.objects.filter(pk__in=message_ids).values_list("pk", "channel"))
+    emails = [pk for pk in message_ids if channels.get(pk) == OutboxMessage.Channel.EMAIL]
+    results = Counter()
+    try:
+        results.update(outbox_deliver_batch(message_ids=emails, now=timezone.now()).values())
+    except OSError:
+        results["retrying"] += len(emails)
+        for message_id in emails:
+            outbox_deliver_task.apply_async(kwargs={"message_id": message_id}, countdown=2)
+    for message_id in (pk for pk in message_ids if pk in channels and pk not in set(emails)):
+        try:
+            results[outbox_deliver(message_id=message_id, now=timezone.now())] += 1
+        except OSError:
+            results["retrying"] += 1
+            outbox_deliver_task.apply_async(kwargs={"message_id": message_id}, countdown=2)
+    return dict(results)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -571,3 +571,112 @@ def suppression_remove(*, suppression: Suppression) -> None:
         channel=channel,
         details={"suppression": suppression_id, "reason": reason},
     )
+
+
+# Many contacts at once: what journeys do to a whole batch of enrollments in one statement,
+# with the same actions in the ledger as the one-contact functions above.
+
+
+@transaction.atomic
+def contacts_tags_add(*, contact_ids: Iterable[int], names: Iterable[str]) -> dict[int, list[Tag]]:
+    """Add the tags to every contact; returns, per contact, the tags it did not have before."""
+    ids = sorted(set(contact_ids))
+    tags = {tag.pk: tag for tag in tag_get_or_create_many(names=names)}
+    if not ids or not tags:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO contacts_contacttag (contact_id, tag_id, added_at)
+            SELECT c.id, t.id, %s
+              FROM contacts_contact c CROSS JOIN unnest(%s::bigint[]) AS t (id)
+             WHERE c.id = ANY(%s)
+             ORDER BY c.id, t.id
+            ON CONFLICT DO NOTHING
+            RETURNING contact_id, tag_id
+            """,
+            [timezone.now(), list(tags), ids],
+        )
+        rows = sorted(cursor.fetchall())
+    added: dict[int, list[Tag]] = {}
+    for contact_id, tag_id in rows:
+        added.setdefault(contact_id, []).append(tags[tag_id])
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.TAGGING,
+                verb="tag.added",
+                contact_id=contact_id,
+                obj=tags[tag_id],
+                details={"tag": tags[tag_id].name},
+            )
+            for contact_id, tag_id in rows
+        ]
+    )
+    _changed(contact_ids=added, fields=["tags"])
+    return added
+
+
+@transaction.atomic
+def contacts_tags_remove(*, contact_ids: Iterable[int], names: Iterable[str]) -> dict[int, list[Tag]]:
+    """Take the tags off every contact; returns, per contact, the tags it really lost."""
+    ids = sorted(set(contact_ids))
+    keys = [normalize_tag_name(name).lower() for name in names]
+    tags = {tag.pk: tag for tag in Tag.objects.annotate(key=Lower("name")).filter(key__in=keys)}
+    if not ids or not tags:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM contacts_contacttag WHERE contact_id = ANY(%s) AND tag_id = ANY(%s)"
+            " RETURNING contact_id, tag_id",
+            [ids, list(tags)],
+        )
+        rows = sorted(cursor.fetchall())
+    removed: dict[int, list[Tag]] = {}
+    for contact_id, tag_id in rows:
+        removed.setdefault(contact_id, []).append(tags[tag_id])
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.TAGGING,
+                verb="tag.removed",
+                contact_id=contact_id,
+                obj=tags[tag_id],
+                details={"tag": tags[tag_id].name},
+            )
+            for contact_id, tag_id in rows
+        ]
+    )
+    _changed(contact_ids=removed, fields=["tags"])
+    return removed
+
+
+@transaction.atomic
+def contacts_score_adjust(*, contact_ids: Iterable[int], by: int) -> dict[int, dict[str, list]]:
+    """Add `by` to the score of every contact (rows locked in id order, so two batches
+    never deadlock); returns each contact's changes as contact_update does."""
+    ids = sorted(set(contact_ids))
+    if not ids or not by:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM contacts_contact WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+        cursor.execute(
+            "UPDATE contacts_contact SET score = score + %s, updated_at = %s WHERE id = ANY(%s)"
+            " RETURNING id, score - %s, score",
+            [by, timezone.now(), ids, by],
+        )
+        changes = {row[0]: {"score": [row[1], row[2]]} for row in sorted(cursor.fetchall())}
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=_CATEGORY_BY_FIELD["score"],
+                verb="contact.updated",
+                contact_id=contact_id,
+                obj=Contact(pk=contact_id),
+                details={"changes": change},
+            )
+            for contact_id, change in changes.items()
+        ]
+    )
+    _changed(contact_ids=changes, fields=["score"])
+    return changes

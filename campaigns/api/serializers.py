@@ -74,3 +74,15 @@ class EnrollOutput(serializers.Serializer):
 class PublishOutput(serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.CharField()
+
+
+class RetryInput(StrictSerializer):
+    enrollment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000,
+        help_text="failed enrollments of this campaign; left out: all of them",
+    )  # fmt: skip
+
+
+class RetryOutput(serializers.Serializer):
+    retried = serializers.ListField(child=serializers.IntegerField())
+    not_retried = serializers.ListField(child=serializers.IntegerField())

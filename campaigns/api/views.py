@@ -12,8 +12,10 @@ from campaigns.api.serializers import (
     EnrollInput,
     EnrollOutput,
     PublishOutput,
+    RetryInput,
+    RetryOutput,
 )
-from campaigns.models import Campaign, Trigger
+from campaigns.models import Campaign, Enrollment, Trigger
 from campaigns.selectors import campaign_stats
 from common.api.errors import error_response
 
@@ -106,6 +108,23 @@ class CampaignViewSet(viewsets.ModelViewSet):
             )
         except services.CampaignError as error:
             return _errors(error)
+        return Response(result)
+
+    @extend_schema(request=RetryInput, responses=RetryOutput)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Failed enrollments start again at the step that failed: the ones given, or every
+        failed enrollment of the campaign."""
+        campaign = self.get_object()
+        serializer = RetryInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        failed = Enrollment.objects.filter(campaign=campaign, status=Enrollment.Status.FAILED)
+        wanted = serializer.validated_data.get("enrollment_ids")
+        if wanted is not None:
+            failed = failed.filter(pk__in=wanted)
+        result = services.enrollments_retry(enrollment_ids=failed.values_list("pk", flat=True))
+        if wanted is not None:
+            result["not_retried"] = sorted(set(wanted) - set(result["retried"]))
         return Response(result)
 
     @action(detail=True, methods=["get"])

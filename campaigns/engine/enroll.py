@@ -104,7 +104,7 @@ def enroll(
     return enrollment_ids
 
 
-ADVANCE_BATCH = 100
+ADVANCE_BATCH = 500  # enrollments per task: one batch of campaigns.engine.advance
 
 
 def _publish(enrollment_ids: list[int]) -> None:

@@ -4,6 +4,9 @@ One tick at a time (an advisory lock): overlapping ticks would only publish the 
 twice. A claimed row gets a short lease so the next tick leaves it alone while a worker
 has it; a lease that expires (a lost message, a killed worker) makes the row due again.
 Workers still re-check each row under its lock, so a duplicate batch does nothing.
+
+The lease (`CAMPAIGNS_LEASE_SECONDS`) must outlast a batch's work with a margin; the
+time after which a pending message is published again is `CAMPAIGNS_REDELIVER_SECONDS`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from campaigns.engine.enroll import ADVANCE_BATCH, enroll
@@ -18,9 +22,16 @@ from campaigns.models import Campaign, OutboxMessage, Trigger
 from segments.models import MembershipEvent
 
 TICK_LOCK = (7_342, 1)
-CLAIM_LIMIT = 500
-LEASE = timedelta(minutes=5)
-STALE_PENDING = timedelta(minutes=2)
+CLAIM_LIMIT = 20_000  # per tick: 100,000 contacts whose wait ends together go in seconds
+REDELIVER_LIMIT = 500
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "CAMPAIGNS_LEASE_SECONDS", 300))
+
+
+def stale_pending() -> timedelta:
+    return timedelta(seconds=getattr(settings, "CAMPAIGNS_REDELIVER_SECONDS", 120))
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ def _claim(now: datetime) -> list[int]:
                       FOR UPDATE SKIP LOCKED)
             RETURNING id
             """,
-            [now + LEASE, now, now, CLAIM_LIMIT],
+            [now + lease(), now, now, CLAIM_LIMIT],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -68,9 +79,11 @@ def _claim(now: datetime) -> list[int]:
 def _stale_messages(now: datetime) -> list[int]:
     """Pending messages whose delivery task never came: publish them again."""
     return list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, created_at__lt=now - STALE_PENDING)
+        OutboxMessage.objects.filter(
+            status=OutboxMessage.Status.PENDING, created_at__lt=now - stale_pending()
+        )
         .order_by("created_at")
-        .values_list("pk", flat=True)[:CLAIM_LIMIT]
+        .values_list("pk", flat=True)[:REDELIVER_LIMIT]
     )
 
 
@@ -82,10 +95,9 @@ def _publish(enrollment_ids: list[int]) -> None:
 
 
 def _redeliver(message_ids: list[int]) -> None:
-    from campaigns.tasks import outbox_deliver_task
+    from campaigns.engine.sets import outbox_publish
 
-    for message_id in message_ids:
-        outbox_deliver_task.delay(message_id=message_id)
+    outbox_publish(message_ids)
 
 
 def segment_triggers_poll(*, now: datetime) -> int:

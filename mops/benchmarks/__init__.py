@@ -97,7 +97,9 @@ def load_all() -> None:
         ingest_api,
         intents,
         intents_pipeline,
+        journey,
         report_ratio,
         segment_latency,
         segments,
+        trigger_latency,
     )

@@ -33,8 +33,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         match=(
             "unknown benchmark 'nope'; known: admin_contacts, audience_export, campaign_advance, "
             "campaign_enroll, email_send, import_contacts, import_touchpoints, "
-            "ingest_api, intents, intents_pipeline, report_ratio, segment_incremental, segment_latency, "
-            "segment_rebuild"
+            "ingest_api, intents, intents_pipeline, journey, report_ratio, segment_incremental, "
+            "segment_latency, segment_rebuild, trigger_latency"
         ),
     ):
         call_command("bench", "nope")
@@ -138,3 +138,17 @@ def test_the_email_benchmark_hands_every_e_mail_to_a_real_smtp_server_and_leaves
     assert line["seconds"] > 0 and line["baseline_seconds"] > 0
     assert not OutboxMessage.objects.exists() and not EmailTemplate.objects.exists()
     assert not Contact.objects.exists()
+
+
+@pytest.mark.worker
+def test_the_journey_benchmark_runs_every_contact_through_two_workers_and_cleans_up(transactional_db, capsys):
+    from campaigns.models import Campaign, Enrollment, OutboxMessage
+
+    call_command("bench", "journey", "--scale", "30")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
+    assert (line["bench"], line["n"], line["steps"], line["statuses"]) == ("journey", 30, 150, {"exited": 30})
+    assert (line["messages_sent"], line["mails_written"], line["mails_distinct"]) == (30, 30, 30)
+    assert line["baseline_per_second"] > 0
+    assert not Contact.objects.exists() and not Campaign.objects.exists()
+    assert not Enrollment.objects.exists() and not OutboxMessage.objects.exists()

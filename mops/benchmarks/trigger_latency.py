@@ -1,0 +1,178 @@
+"""`trigger_latency`: a touchpoint posted to the running API (gunicorn) enrolls its contact
+in a campaign through a real Celery worker, and the journey's first step, an e-mail, is in
+the outbox. Load: RATE touchpoints per second in requests of BATCH; each is the first
+touchpoint of a new contact. The latency of a touchpoint runs from just before its request
+was sent to the moment a poller (every 20 ms) first sees its message committed in the
+outbox. Target: p95 under 1 s. Baseline: the API request alone (median). Everything is
+committed (other processes serve it) and deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from django.db import connection, connections
+
+from campaigns.models import Campaign, Enrollment, OutboxMessage
+from campaigns.services import campaign_create, campaign_publish
+from contacts.models import Contact, Touchpoint
+from ledger.api_keys import api_key_create
+from ledger.context import Actor, acting_as
+from ledger.models import Action, ApiKey, Integration
+from mops.benchmarks import benchmark, result
+from mops.benchmarks.ingest_api import _free_port, _serve, _wait_until_up
+from mops.benchmarks.workers import worker_start, worker_stop
+
+RATE = 200
+BATCH = 10
+SECONDS = 10
+POLL = 0.02
+
+
+@benchmark(
+    "trigger_latency",
+    default_scale=RATE * SECONDS,
+    description="API touchpoint to the campaign's first e-mail in the outbox, real worker",
+)
+def trigger_latency(scale: int) -> Iterator[dict]:
+    run = f"t{uuid.uuid4().hex[:8]}"
+    integration_name = f"Benchmark {run}"
+    _, raw_key = api_key_create(integration_name=integration_name, scopes=["read", "write"])
+    with acting_as(Actor.for_command("bench")):
+        campaign = campaign_create(
+            name=f"Bench trigger {run}",
+            steps=[
+                {
+                    "key": "hello",
+                    "type": "send_email",
+                    "subject": "Thanks {{ contact.email }}",
+                    "body": "Hi.",
+                },
+                {"key": "later", "type": "wait", "days": 3},
+            ],
+            triggers=[
+                {"kind": "touchpoint", "touchpoint_kinds": ["email_click"], "touchpoint_filter": {"run": run}}
+            ],
+        )
+        campaign_publish(campaign=campaign)
+    port = _free_port()
+    mail = tempfile.mkdtemp(prefix="mops-trigger-mail-")
+    server = _serve(port)
+    worker = worker_start(name=run, pool="threads", concurrency=4, env={"EMAIL_URL": f"filemail:///{mail}"})
+    sent: dict[str, float] = {}
+    seen: dict[int, float] = {}
+    request_seconds: list[float] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        try:
+            last = 0
+            while not stop.is_set():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT id, contact_id FROM campaigns_outboxmessage"
+                        " WHERE campaign_id = %s AND id > %s",
+                        [campaign.pk, last],
+                    )
+                    now = time.time()
+                    for message_id, contact_id in cursor.fetchall():
+                        seen.setdefault(contact_id, now)
+                        last = max(last, message_id)
+                time.sleep(POLL)
+        finally:
+            connections.close_all()
+
+    poller = threading.Thread(target=poll, daemon=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{base}/api/v1/touchpoints/", server)  # the schema takes long to build
+        batches = [
+            [{"email": f"p{n}@{run}.example.net", "kind": "email_click", "external_id": f"{run}-{n}",
+              "properties": {"run": run}}
+             for n in range(start, min(start + BATCH, scale))]
+            for start in range(0, scale, BATCH)
+        ]  # fmt: skip
+        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {raw_key}"}, timeout=30)
+
+        def post(batch: list[dict]) -> None:
+            now = time.time()
+            for item in batch:
+                sent[item["email"]] = now
+            started = time.perf_counter()
+            response = client.post("/api/v1/touchpoints/", json=batch)
+            request_seconds.append(time.perf_counter() - started)
+            if response.status_code != 201:
+                raise RuntimeError(f"{response.status_code} {response.text[:300]}")
+
+        poller.start()
+        interval = BATCH / RATE
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            futures = []
+            for index, batch in enumerate(batches):
+                delay = started + index * interval - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                futures.append(pool.submit(post, batch))
+            for future in futures:
+                future.result()
+        deadline = time.monotonic() + 60
+        while len(seen) < scale and time.monotonic() < deadline:
+            time.sleep(0.2)
+        client.close()
+    finally:
+        stop.set()
+        if poller.is_alive():
+            poller.join(timeout=10)
+        worker_stop(worker)
+        worker_stop(server)
+    emails = dict(Contact.objects.filter(email__endswith=f"@{run}.example.net").values_list("pk", "email"))
+    latencies = sorted(at - sent[emails[contact_id]] for contact_id, at in seen.items())
+    entered = dict(Enrollment.objects.filter(campaign=campaign).values_list("contact_id", "entered_at"))
+    to_enrolled = [entered[c].timestamp() - sent[emails[c]] for c in seen if c in entered]
+    try:
+        yield result(
+            bench="trigger_latency",
+            n=scale,
+            seconds=latencies[max(int(len(latencies) * 0.95) - 1, 0)] if latencies else float("inf"),
+            baseline="the API request alone (median)",
+            baseline_seconds=statistics.median(request_seconds),
+            per="touchpoint",
+            measure="p95 from the request to the contact's first e-mail in the outbox",
+            median_seconds=round(statistics.median(latencies), 6) if latencies else None,
+            max_seconds=round(latencies[-1], 6) if latencies else None,
+            in_outbox=len(latencies),
+            median_to_enrolled_seconds=round(statistics.median(to_enrolled), 6) if to_enrolled else None,
+            rate_per_second=RATE,
+            batch_size=BATCH,
+            target_seconds=1.0,
+        )
+    finally:
+        _clean_up(run, integration_name, campaign)
+        shutil.rmtree(mail, ignore_errors=True)
+
+
+def _clean_up(run: str, integration_name: str, campaign: Campaign) -> None:
+    contact_ids = list(
+        Contact.objects.filter(email__endswith=f"@{run}.example.net").values_list("pk", flat=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM campaigns_outboxmessage WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute("DELETE FROM campaigns_steprun WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute("DELETE FROM campaigns_enrollment WHERE campaign_id = %s", [campaign.pk])
+    Action.objects.filter(contact_id__in=contact_ids).delete()
+    Action.objects.filter(object_type="campaigns.campaign", object_id=str(campaign.pk)).delete()
+    OutboxMessage.objects.filter(contact_id__in=contact_ids).delete()
+    Touchpoint.objects.filter(contact_id__in=contact_ids).delete()
+    Contact.objects.filter(pk__in=contact_ids).delete()
+    campaign.delete()
+    ApiKey.objects.filter(integration__name=integration_name).delete()
+    Integration.objects.filter(name=integration_name).delete()
