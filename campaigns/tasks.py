@@ -84,6 +84,7 @@ def audiences_sync_due_task() -> int:
     return audiences_sync_due(now=timezone.now())
 
 
+@shared_task(acks_late=True, max_retries=0)
 def outbox_deliver_many_task(*, message_ids: list[int]) -> dict:
     """Send a few outbox messages: e-mails as one batch over one connection, the others one
     by one. When the provider cannot be reached, each goes on alone, retried with backoff
