@@ -17,8 +17,10 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.engine.advance import campaign_actor, enrollment_finish
+from campaigns.engine.clock import parse_time
 from campaigns.engine.enroll import NotEnrollable, enroll
 from campaigns.engine.graph import GraphError, validate
+from campaigns.engine.triggers import events_wake
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
 from contacts.models import Contact, Touchpoint
 from contacts.normalize import normalize_email
@@ -96,12 +98,75 @@ def _triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
             trigger.segment_id = segment_id
             # Only what happens from now on: the segment's history enrolls nobody.
             trigger.last_event_id = MembershipEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-        elif kind != Trigger.Kind.MANUAL:
+        elif kind == Trigger.Kind.FIELD_CHANGED:
+            field = data.get("field") or ""
+            trigger.field, trigger.value = field, data.get("value")
+            try:
+                parsed({"field": field, "op": "is_set"}, known=known)
+            except ConditionError as error:
+                errors.extend((f"{path}.field", message) for _, message in error.errors)
+        elif kind == Trigger.Kind.INTENT_DETECTED:
+            from intents.models import Intent
+
+            trigger.intent, trigger.min_confidence = data.get("intent") or "", data.get("min_confidence")
+            if not Intent.objects.filter(key=trigger.intent).exists():
+                errors.append((f"{path}.intent", f"no intent with the key {trigger.intent!r}"))
+            if trigger.min_confidence is not None and not 0 <= trigger.min_confidence <= 1:
+                errors.append((f"{path}.min_confidence", "expected a confidence between 0 and 1"))
+        elif kind == Trigger.Kind.DATE:
+            errors.extend(_date_trigger_check(trigger, data, path, known))
+        elif kind == Trigger.Kind.SCHEDULE:
+            segment_id = known.segment_ids.get(data.get("segment") or "")
+            if segment_id is None:
+                errors.append((f"{path}.segment", f"no segment with the slug {data.get('segment')!r}"))
+            trigger.segment_id = segment_id
+            trigger.weekdays = data.get("weekdays") or []
+            if not all(isinstance(day, int) and 0 <= day <= 6 for day in trigger.weekdays):
+                errors.append((f"{path}.weekdays", "expected weekdays from 0 (Monday) to 6 (Sunday)"))
+            trigger.time_of_day = parse_time(data.get("time_of_day"))
+            if trigger.time_of_day is None:
+                errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
+            trigger.last_run_at = timezone.now()  # from now on: past occurrences enroll nobody
+        elif kind not in (Trigger.Kind.MANUAL, Trigger.Kind.SCORE_CROSSED):
             errors.append((f"{path}.kind", f"expected one of {', '.join(Trigger.Kind.values)}"))
         built.append(trigger)
     if errors:
         raise CampaignError(errors)
     return built
+
+
+DATE_FIELDS = ("created_at", "updated_at")
+TOUCHPOINT_DATE_FIELDS = ("occurred_at",)
+
+
+def _date_trigger_check(trigger: Trigger, data: Mapping[str, Any], path: str, known: Known) -> list:
+    errors = []
+    kinds = list(data.get("touchpoint_kinds") or [])
+    field = data.get("field") or ""
+    unknown = [key for key in kinds if key not in known.vocabulary.kinds]
+    if unknown:
+        errors.append((f"{path}.touchpoint_kinds", f"unknown touchpoint kinds: {', '.join(unknown)}"))
+    bag, own = ("properties.", TOUCHPOINT_DATE_FIELDS) if kinds else ("attributes.", DATE_FIELDS)
+    name = field.removeprefix(bag) if field.startswith(bag) else ""
+    if field not in own and not (name and "." not in name):
+        where = "the touchpoint's" if kinds else "the contact's"
+        choices = ", ".join([*own, f"{bag}NAME"])
+        errors.append((f"{path}.field", f"expected {where} date: {choices}"))
+    offset = data.get("offset_days", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        message = "expected a whole number of days; negative for before the date"
+        errors.append((f"{path}.offset_days", message))
+    at = parse_time(data.get("time_of_day", "09:00"))
+    if at is None:
+        errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
+    filter_ = data.get("touchpoint_filter") or {}
+    if not isinstance(filter_, dict):
+        message = 'expected an object of properties, e.g. {"webinar": "w1"}'
+        errors.append((f"{path}.touchpoint_filter", message))
+    trigger.touchpoint_kinds, trigger.touchpoint_filter, trigger.field = kinds, filter_, field
+    trigger.offset_days, trigger.time_of_day = offset, at
+    trigger.last_run_at = timezone.now()  # from now on: past dates enroll nobody
+    return errors
 
 
 @transaction.atomic
@@ -220,6 +285,7 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
     if not touchpoints:
         return 0
     goals_check(contact_ids={touchpoint["contact_id"] for touchpoint in touchpoints}, now=now)
+    events_wake(touchpoints=touchpoints, now=now)
     kinds = {touchpoint["kind_id"] for touchpoint in touchpoints}
     triggers = Trigger.objects.filter(
         kind=Trigger.Kind.TOUCHPOINT, campaign__status=Campaign.Status.ACTIVE, campaign__version__isnull=False

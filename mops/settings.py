@@ -150,6 +150,9 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},
     # Journeys keep their timers in PostgreSQL; the tick hands what is due to the workers.
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick_task", "schedule": 5.0},
+    # Date and schedule triggers, and the speed-to-lead clock, are read every minute.
+    "campaigns-timed-triggers": {"task": "campaigns.tasks.campaign_triggers_timed_task", "schedule": 60.0},
+    "campaigns-leads-escalate": {"task": "campaigns.tasks.leads_escalate_task", "schedule": 60.0},
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),

@@ -65,11 +65,13 @@ def _advance(enrollment: Enrollment, now: datetime, known: Known) -> int:
         enrollment_finish(enrollment, status=Enrollment.Status.EXITED, now=now, reason="goal reached")
         return 0
     if enrollment.status == Enrollment.Status.WAITING:
-        # The wait is over: its run is done, the journey goes on.
-        StepRun.objects.filter(
+        # The wait is over: its run is done, the journey goes on. A step held back before it
+        # ran (a frequency cap, quiet hours) has no run yet: it runs now.
+        ended = StepRun.objects.filter(
             enrollment=enrollment, step_key=enrollment.step_key, visit=enrollment.step_visit
         ).update(outcome=StepRun.Outcome.DONE, finished_at=now)
-        _move(enrollment, journey.following(enrollment.step_key))
+        if ended:
+            _move(enrollment, step_runners.resume(enrollment=enrollment, journey=journey))
     ran = 0
     while enrollment.step_key:
         if ran >= MAX_STEPS_AT_ONCE:
@@ -79,6 +81,10 @@ def _advance(enrollment: Enrollment, now: datetime, known: Known) -> int:
         if step is None:
             missing = f"the step {enrollment.step_key!r} is not in version {enrollment.version.number}"
             _fail(enrollment, now, missing)
+            return ran
+        hold = step_runners.held(step, contact_id=enrollment.contact_id, now=now)
+        if hold is not None:
+            _hold(enrollment, step, hold)
             return ran
         outcome = _run_once(enrollment, step, journey, now, known)
         ran += 1
@@ -132,6 +138,18 @@ def _run_once(enrollment: Enrollment, step: dict, journey: Journey, now: datetim
         finished_at=None if waiting else now,
     )
     return outcome
+
+
+def _hold(enrollment: Enrollment, step: dict, hold: step_runners.Hold) -> None:
+    """The step waits, not yet run, until the channel's limits let it send."""
+    enrollment.status = Enrollment.Status.WAITING
+    enrollment.next_run_at = hold.until
+    enrollment.lease_until = None
+    held = {"step": step["key"], "until": hold.until.isoformat(), "reason": hold.reason}
+    enrollment.context = {**enrollment.context, "held": held}
+    enrollment.save(
+        update_fields=["status", "next_run_at", "lease_until", "step_key", "step_visit", "context"]
+    )
 
 
 def _move(enrollment: Enrollment, key: str) -> None:
