@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -87,7 +87,9 @@ def _round_robin(team: Team, *, lock: bool) -> int | None:
     if chosen is None:
         return None
     if lock:
-        TeamMember.objects.filter(pk=chosen[0]).update(last_assigned_at=timezone.now())
+        # The database's own clock, which moves within a transaction: leads routed in one
+        # batch (one `now`) still go round in turn.
+        TeamMember.objects.filter(pk=chosen[0]).update(last_assigned_at=Func(function="clock_timestamp"))
     return chosen[1]
 
 
