@@ -240,6 +240,31 @@ def campaign_publish(*, campaign: Campaign, activate: bool = True) -> CampaignVe
     return version
 
 
+@transaction.atomic
+def enrollments_migrate(*, campaign: Campaign, from_versions: Iterable[int] | None = None) -> dict:
+    """Move the contacts inside older versions (all, or those numbered) to the published
+    one, each onto the step with the same key, where it waits or runs as it would have.
+    Contacts on a step the published version no longer has stay on their version; the
+    answer says how many and where."""
+    from campaigns.selectors import campaign_placement
+
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("version").get(pk=campaign.pk)
+    if campaign.version is None:
+        raise CampaignError([("", "publish the campaign before moving contacts to a version")])
+    keys = [step["key"] for step in campaign.version.steps]
+    older = Enrollment.objects.filter(campaign=campaign, status__in=LIVE).exclude(version=campaign.version)
+    if from_versions is not None:
+        older = older.filter(version__number__in=list(from_versions))
+    moved = older.filter(step_key__in=keys).update(version=campaign.version)
+    placement = campaign_placement(campaign=campaign)
+    stayed = [row for row in placement["inside"] if not row["on_published"]]
+    action_record(
+        category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.contacts_moved", obj=campaign,
+        details={"to_version": campaign.version.number, "moved": moved, "stayed": stayed},
+    )  # fmt: skip
+    return {"version": campaign.version.number, "moved": moved, "stayed": stayed}
+
+
 def campaign_enroll(
     *,
     campaign: Campaign,
@@ -332,3 +357,30 @@ def goals_check(*, contact_ids: Iterable[int], now: datetime) -> int:
                 enrollment_finish(enrollment, status=Enrollment.Status.EXITED, now=now, reason="goal reached")
                 exited += 1
     return exited
+
+
+def campaign_simulate(
+    *,
+    campaign: Campaign,
+    contact_ids: Iterable[int] = (),
+    emails: Iterable[str] = (),
+    sample: int | None = None,
+    draft: bool = False,
+    now: datetime | None = None,
+) -> dict:
+    """The journey run for the contacts named, or a random sample of those who may enter,
+    with no effect at all (engine/simulate.py). Reads only: no ledger action."""
+    from campaigns.engine.simulate import sample_ids, simulate
+
+    now = now or timezone.now()
+    if not campaign.version_id and not draft and not campaign.steps:
+        raise CampaignError([("steps", "the campaign has no steps to simulate")])
+    ids = set(contact_ids)
+    wanted = [normalize_email(email) for email in emails]
+    ids |= set(Contact.objects.filter(email__in=wanted).values_list("pk", flat=True))
+    if sample:
+        ids |= set(sample_ids(campaign=campaign, size=sample, now=now, draft=draft))
+    try:
+        return simulate(campaign=campaign, contact_ids=sorted(ids), now=now, draft=draft)
+    except GraphError as error:
+        raise CampaignError(error.errors) from error
