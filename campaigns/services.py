@@ -71,7 +71,7 @@ def campaign_check(campaign: Campaign, *, known: Known | None = None) -> None:
         raise CampaignError(errors)
 
 
-def _triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
+def triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
     errors: list[tuple[str, str]] = []
     built = []
     known = Known.load()
@@ -156,7 +156,7 @@ def _date_trigger_check(trigger: Trigger, data: Mapping[str, Any], path: str, kn
     if not isinstance(offset, int) or isinstance(offset, bool):
         message = "expected a whole number of days; negative for before the date"
         errors.append((f"{path}.offset_days", message))
-    at = parse_time(data.get("time_of_day", "09:00"))
+    at = parse_time(data.get("time_of_day") or "09:00")
     if at is None:
         errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
     filter_ = data.get("touchpoint_filter") or {}
@@ -178,7 +178,7 @@ def campaign_create(*, name: str, triggers: Sequence[Mapping[str, Any]] = (), **
     campaign_check(campaign)
     if campaign.status == Campaign.Status.ACTIVE:
         raise CampaignError([("status", "publish the campaign to activate it")])
-    built = _triggers_check(triggers)
+    built = triggers_check(triggers)
     campaign.save(force_insert=True)
     for trigger in built:
         trigger.campaign = campaign
@@ -202,7 +202,7 @@ def campaign_update(
     campaign.updated_at = timezone.now()
     campaign.save()
     if triggers is not None:
-        built = _triggers_check(triggers)
+        built = triggers_check(triggers)
         campaign.triggers.all().delete()
         for trigger in built:
             trigger.campaign = campaign

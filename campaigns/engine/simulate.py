@@ -121,6 +121,15 @@ def _trigger_touchpoints(campaign: Campaign, contact_ids: list[int], now: dateti
     return latest
 
 
+def _message(step: dict, at: datetime, payload: dict) -> dict:
+    """What would be sent, with `to` (an address, a number or a URL) and `what` (its subject,
+    its text, or the body posted) for people to read."""
+    channel = str(payload["channel"])
+    to = payload.get("to") or payload.get("url", "")
+    what = payload.get("subject") or payload.get("body", "")
+    return {"step": step["key"], "at": _iso(at), **payload, "channel": channel, "to": to, "what": what}
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
@@ -177,7 +186,7 @@ def _walk(plan: _Plan, contact_id: int, email: str, touchpoint: int | None, now:
             Visit(step["key"], step["type"], _iso(clock), outcome.detail, hold.reason if hold else "")
         )
         if "would_send" in outcome.detail:
-            path.messages.append({"step": step["key"], "at": _iso(clock), **outcome.detail["would_send"]})
+            path.messages.append(_message(step, clock, outcome.detail["would_send"]))
         if outcome.exit:
             path.end = "exited at an exit step"
             return path

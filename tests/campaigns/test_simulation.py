@@ -83,7 +83,7 @@ def test_the_draft_of_a_webinar_reminder_reads_the_registration_date(as_marketer
     inside, outside = result["paths"]
     assert inside["messages"] == [
         {"step": "reminder", "at": "2026-11-26T16:00:00+00:00", "channel": "email", "to": registered.email,
-         "subject": "Tomorrow", "body": "."}
+         "subject": "Tomorrow", "body": ".", "what": "Tomorrow"}
     ]  # fmt: skip
     assert outside["end"] == "kept out by the entry filter"
     assert result["version"] is None
