@@ -258,6 +258,9 @@ class CampaignAdmin(admin.ModelAdmin):
                 )  # fmt: skip
             except services.CampaignError as error:
                 form.add_error(None, str(error))
+            else:
+                for row in result["steps"]:
+                    row["name"] = STEP_TYPE_NAMES.get(row["type"], row["type"])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -265,7 +268,6 @@ class CampaignAdmin(admin.ModelAdmin):
             "title": f"Simulate “{campaign.name}”",
             "form": form,
             "result": result,
-            "step_names": STEP_TYPE_NAMES,
         }
         return TemplateResponse(request, "admin/campaigns/campaign/simulate.html", context)
 

@@ -95,7 +95,7 @@ def test_the_simulation_page(client, as_marketer, clock):
     assert "Name some contacts by e-mail, or ask for a sample." in empty.content.decode()
     page = result.content.decode()
     assert "1 contact through v1" in page
-    assert "sms at 2026-11-25T09:00 to +33612345678" in page
+    assert "sms on 2026-11-25 at 09:00 UTC to +33612345678" in page
     assert Enrollment.objects.count() == 0
 
 
