@@ -20,7 +20,8 @@ from campaigns.engine.advance import campaign_actor, enrollment_finish
 from campaigns.engine.clock import parse_time
 from campaigns.engine.enroll import NotEnrollable, enroll
 from campaigns.engine.graph import GraphError, validate
-from campaigns.engine.triggers import events_wake
+from campaigns.engine.steps import has_properties
+from campaigns.engine.triggers import active_triggers, events_wake
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
 from contacts.models import Contact, Touchpoint
 from contacts.normalize import normalize_email
@@ -312,16 +313,14 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
     goals_check(contact_ids={touchpoint["contact_id"] for touchpoint in touchpoints}, now=now)
     events_wake(touchpoints=touchpoints, now=now)
     kinds = {touchpoint["kind_id"] for touchpoint in touchpoints}
-    triggers = Trigger.objects.filter(
-        kind=Trigger.Kind.TOUCHPOINT, campaign__status=Campaign.Status.ACTIVE, campaign__version__isnull=False
-    ).select_related("campaign", "campaign__version")
     created = 0
-    for trigger in triggers:
+    for trigger in active_triggers(Trigger.Kind.TOUCHPOINT):
         if not kinds & set(trigger.touchpoint_kinds):
             continue
         contexts: dict[int, dict] = {}  # each contact enters once, with its first matching touchpoint
         for touchpoint in sorted(touchpoints, key=lambda row: row["pk"]):
-            if touchpoint["kind_id"] in trigger.touchpoint_kinds and _has(touchpoint, trigger):
+            wanted = touchpoint["kind_id"] in trigger.touchpoint_kinds
+            if wanted and has_properties(touchpoint["properties"], trigger.touchpoint_filter):
                 contexts.setdefault(
                     touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
                 )
@@ -330,11 +329,6 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
                 enroll(campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts)
             )
     return created
-
-
-def _has(touchpoint: dict, trigger: Trigger) -> bool:
-    properties = touchpoint["properties"] or {}
-    return all(properties.get(key) == value for key, value in (trigger.touchpoint_filter or {}).items())
 
 
 def goals_check(*, contact_ids: Iterable[int], now: datetime) -> int:

@@ -320,10 +320,14 @@ def _wait_for_event(step, enrollment, journey, now):
     return Outcome(wait_until=until, detail={"until": until.isoformat(), "kinds": step["kinds"]})
 
 
-def event_matches(step: dict, *, kind: str, properties: dict) -> bool:
-    wanted = step.get("properties") or {}
+def has_properties(properties: dict | None, wanted: dict | None) -> bool:
+    """A touchpoint's properties include every wanted key with its value."""
     properties = properties or {}
-    return kind in step["kinds"] and all(properties.get(key) == value for key, value in wanted.items())
+    return all(properties.get(key) == value for key, value in (wanted or {}).items())
+
+
+def event_matches(step: dict, *, kind: str, properties: dict) -> bool:
+    return kind in step["kinds"] and has_properties(properties, step.get("properties"))
 
 
 def _assign_owner(step, enrollment, journey, now):

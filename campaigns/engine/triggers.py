@@ -30,15 +30,17 @@ from segments.evaluation import matching_ids_sql, parsed
 from segments.models import Membership
 
 
-def _active(kind: str) -> QuerySet[Trigger]:
+def active_triggers(kind: str) -> QuerySet[Trigger]:
+    """The triggers of this kind of the active, published campaigns."""
     return Trigger.objects.filter(
         kind=kind, campaign__status=Campaign.Status.ACTIVE, campaign__version__isnull=False
     ).select_related("campaign", "campaign__version")
 
 
 def _changed(trigger: Trigger, fields: Iterable[str]) -> bool:
-    """`attributes.plan` changed when the announcement names it or all `attributes`."""
-    return trigger.field in fields or trigger.field.split(".", 1)[0] in fields
+    """`attributes.plan` changed when the announcement names it, all `attributes`, or a new
+    contact (`*`)."""
+    return trigger.field in fields or trigger.field.split(".", 1)[0] in fields or "*" in fields
 
 
 def field_triggers_fire(*, contact_ids: Sequence[int], fields: Sequence[str], now: datetime) -> int:
@@ -46,12 +48,17 @@ def field_triggers_fire(*, contact_ids: Sequence[int], fields: Sequence[str], no
     (compared as the condition language's `eq` does)."""
     created = 0
     ids = sorted(set(contact_ids))
-    for trigger in _active(Trigger.Kind.FIELD_CHANGED):
+    for trigger in active_triggers(Trigger.Kind.FIELD_CHANGED):
         if not _changed(trigger, fields):
             continue
         wanted = ids
         if trigger.value is not None:
             leaf = parsed({"field": trigger.field, "op": "eq", "value": trigger.value})
+        elif "*" in fields:  # a new contact: only if it came with the field set
+            leaf = parsed({"field": trigger.field, "op": "is_set"})
+        else:
+            leaf = None
+        if leaf is not None:
             sql, params = matching_ids_sql(leaf, now=now, contact_ids=True)
             with connection.cursor() as cursor:
                 cursor.execute(sql, [*params, ids])
@@ -64,7 +71,7 @@ def field_triggers_fire(*, contact_ids: Sequence[int], fields: Sequence[str], no
 
 def score_triggers_fire(*, contact_ids: Sequence[int], now: datetime) -> int:
     created = 0
-    for trigger in _active(Trigger.Kind.SCORE_CROSSED):
+    for trigger in active_triggers(Trigger.Kind.SCORE_CROSSED):
         context = {"trigger": trigger.pk, "event": "mql"}
         created += len(enroll(campaign=trigger.campaign, contact_ids=contact_ids, now=now, context=context))
     return created
@@ -73,7 +80,7 @@ def score_triggers_fire(*, contact_ids: Sequence[int], now: datetime) -> int:
 def intent_triggers_fire(*, detections: Sequence[dict], now: datetime) -> int:
     """Each contact enters with the touchpoint that showed the intent (its first one)."""
     created = 0
-    for trigger in _active(Trigger.Kind.INTENT_DETECTED):
+    for trigger in active_triggers(Trigger.Kind.INTENT_DETECTED):
         contexts: dict[int, dict] = {}
         for found in sorted(detections, key=lambda row: row.get("touchpoint_id") or 0):
             if found["intent"] != trigger.intent or found["confidence"] < (trigger.min_confidence or 0):
@@ -91,7 +98,9 @@ def intent_triggers_fire(*, detections: Sequence[dict], now: datetime) -> int:
 
 # --- dates and schedules, read by beat ---------------------------------------------------
 
-_ZONE = "COALESCE(NULLIF(c.timezone, ''), %s)"
+# The contact's zone when PostgreSQL knows it (a joined pg_timezone_names), else the site's.
+_ZONE = "COALESCE(zone.name, %s)"
+_ZONE_JOIN = "LEFT JOIN pg_timezone_names zone ON zone.name = c.timezone"
 
 
 def _date_sql(trigger: Trigger) -> tuple[str, list]:
@@ -107,7 +116,7 @@ def _date_sql(trigger: Trigger) -> tuple[str, list]:
             "JOIN contacts_touchpoint t"
             " ON t.contact_id = c.id AND t.kind_id = ANY(%s) AND t.properties @> %s::jsonb"
         )
-        params += [list(trigger.touchpoint_kinds), _json(trigger.touchpoint_filter or {})]
+        params += [list(trigger.touchpoint_kinds), json.dumps(trigger.touchpoint_filter or {})]
         field = trigger.field or "occurred_at"
     else:
         source, joins, field = "c", "", trigger.field
@@ -121,7 +130,7 @@ def _date_sql(trigger: Trigger) -> tuple[str, list]:
     touchpoint = "MIN(t.id)" if trigger.touchpoint_kinds else "NULL::bigint"
     sql = f"""
         SELECT c.id, {touchpoint}
-          FROM contacts_contact c {joins}
+          FROM contacts_contact c {_ZONE_JOIN} {joins}
          WHERE (({day} + %s) + %s::time) AT TIME ZONE {_ZONE} > %s
            AND (({day} + %s) + %s::time) AT TIME ZONE {_ZONE} <= %s
          GROUP BY c.id
@@ -130,14 +139,10 @@ def _date_sql(trigger: Trigger) -> tuple[str, list]:
     return sql, [*params, *day_params, *window, "SINCE", *day_params, *window, "UNTIL"]
 
 
-def _json(value) -> str:
-    return json.dumps(value)
-
-
 def date_triggers_poll(*, now: datetime) -> int:
     created = 0
     with transaction.atomic():
-        for trigger in _active(Trigger.Kind.DATE).select_for_update(skip_locked=True, of=("self",)):
+        for trigger in active_triggers(Trigger.Kind.DATE).select_for_update(skip_locked=True, of=("self",)):
             created += _date_trigger_fire(trigger, now=now)
     return created
 
@@ -174,7 +179,9 @@ def schedule_triggers_poll(*, now: datetime) -> int:
     the re-entry policy decides about the others). Missed occurrences count once."""
     created = 0
     with transaction.atomic():
-        for trigger in _active(Trigger.Kind.SCHEDULE).select_for_update(skip_locked=True, of=("self",)):
+        for trigger in active_triggers(Trigger.Kind.SCHEDULE).select_for_update(
+            skip_locked=True, of=("self",)
+        ):
             occurrence = schedule_due(trigger, now=now)
             if occurrence is not None:
                 members = Membership.objects.filter(segment_id=trigger.segment_id)

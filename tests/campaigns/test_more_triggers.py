@@ -51,6 +51,15 @@ def test_a_field_changed_to_anything_and_attributes_announced_as_a_whole(as_mark
     assert enrolled() == [contact.pk]
 
 
+def test_a_new_contact_counts_as_a_change_when_it_comes_with_the_field(as_marketer, clock):
+    published(steps=TAG, triggers=[{"kind": "field_changed", "field": "attributes.plan"}])
+    with_plan, without = ContactFactory(attributes={"plan": "pro"}), ContactFactory()
+
+    contact_services.contacts_changed_announce(contact_ids=[with_plan.pk, without.pk], fields=["*"])
+
+    assert enrolled() == [with_plan.pk]
+
+
 def test_reaching_the_mql_threshold_enrolls(as_marketer, clock):
     published(steps=TAG, triggers=[{"kind": "score_crossed"}])
     anne, bert = ContactFactory.create_batch(2)
