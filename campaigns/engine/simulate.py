@@ -2,28 +2,27 @@
 when, and which messages it would be sent.
 
 Each step decides with its own code in dry-run mode (`steps.run(..., dry_run=True)`),
-the channel limits hold sends as they would, waits move a simulated clock instead of
-waiting, and a wait for an event takes its timeout (`no`) path, since nothing happens
-in a simulation. The whole run sits in a transaction that is rolled back, so even a
-mistake cannot leave a trace.
+the channel limits hold sends as they would (counting the messages simulated before),
+waits move a simulated clock instead of waiting, and a wait for an event takes its
+timeout (`no`) path, since nothing happens in a simulation. The whole run sits in a
+transaction that is rolled back, so even a mistake cannot leave a trace.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from campaigns.engine import steps as step_runners
 from campaigns.engine.advance import MAX_STEPS_AT_ONCE
 from campaigns.engine.graph import Journey, validate
 from campaigns.engine.steps import holds
-from campaigns.models import Campaign, CampaignVersion, Enrollment, Trigger
+from campaigns.models import Campaign, CampaignVersion, Enrollment, OutboxMessage, Trigger
 from contacts.models import Contact, Touchpoint
 from segments.evaluation import Known, matching_ids_sql, parsed
-
-SAMPLE_MAX = 200
 
 
 @dataclass
@@ -46,8 +45,6 @@ class Path:
 
 def sample_ids(*, campaign: Campaign, size: int, now: datetime, draft: bool = False) -> list[int]:
     """A random sample of the contacts who may enter (those the entry filter lets in)."""
-    from django.db import connection
-
     entry_filter = (
         campaign.entry_filter if draft or not campaign.version_id else campaign.version.entry_filter
     )
@@ -187,6 +184,12 @@ def _walk(plan: _Plan, contact_id: int, email: str, touchpoint: int | None, now:
         )
         if "would_send" in outcome.detail:
             path.messages.append(_message(step, clock, outcome.detail["would_send"]))
+            # Counted by the frequency cap further on, as a real message would be; the
+            # rollback at the end takes it away.
+            OutboxMessage.objects.create(
+                key=f"simulation:{uuid.uuid4().hex}", channel=outcome.detail["would_send"]["channel"],
+                contact_id=contact_id, payload={}, status=OutboxMessage.Status.SENT, created_at=clock,
+            )  # fmt: skip
         if outcome.exit:
             path.end = "exited at an exit step"
             return path

@@ -101,3 +101,19 @@ def test_the_api_simulates_a_sample(writer, as_marketer, clock):
     assert (response.json()["contacts"], response.json()["messages"]) == (2, {"email": 2})
     assert empty.status_code == 400
     assert OutboxMessage.objects.count() == 0
+
+
+def test_the_frequency_cap_counts_the_messages_simulated_before(as_marketer, clock):
+    SendingRule.objects.create(channel="email", cap_messages=1, cap_days=1)
+    campaign = published(
+        steps=[{"key": key, "type": "send_email", "subject": key, "body": "."} for key in ("one", "two")]
+    )
+    contact = ContactFactory()
+
+    result = campaign_simulate(campaign=campaign, contact_ids=[contact.pk])
+
+    assert [message["at"] for message in result["paths"][0]["messages"]] == [
+        "2026-11-23T09:00:00+00:00", "2026-11-24T09:00:00+00:00",
+    ]  # fmt: skip
+    assert result["paths"][0]["steps"][1]["held"] == "frequency cap: 1 per 1 days"
+    assert OutboxMessage.objects.count() == 0
