@@ -304,15 +304,17 @@ class Task(models.Model):
         DONE = "done", "Done"
 
     title = models.CharField(max_length=200)
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # Deleted with the contact by PostgreSQL itself (ON DELETE CASCADE, see the migration).
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     due_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set to NULL by PostgreSQL when the assignment goes (with its contact).
     assignment = models.ForeignKey(
-        "LeadAssignment", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+        "LeadAssignment", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="tasks"
     )
     key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -393,7 +395,8 @@ class LeadAssignment(models.Model):
         RESPONDED = "responded", "Responded"
         ESCALATED = "escalated", "Escalated"
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    # Deleted with the contact by PostgreSQL itself (ON DELETE CASCADE, see the migration).
+    contact = models.ForeignKey(Contact, on_delete=models.DO_NOTHING, related_name="+")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

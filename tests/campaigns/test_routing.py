@@ -120,3 +120,16 @@ def test_escalation_runs_from_beat_as_a_task(as_marketer, clock, teams, celery_e
     clock.shift(timedelta(hours=1))
 
     assert leads_escalate_task.delay().get() == 1
+
+
+def test_deleting_a_contact_takes_its_leads_and_tasks_with_it(as_marketer, clock, teams):
+    from contacts import services as contact_services
+
+    gone, kept = ContactFactory(country="FR"), ContactFactory(country="FR")
+    route(gone, kept)
+    leads_escalate(now=NOW + timedelta(hours=1))  # each lead now has two tasks
+
+    contact_services.contact_delete(contact=gone)
+
+    assert list(LeadAssignment.objects.values_list("contact_id", flat=True)) == [kept.pk]
+    assert set(Task.objects.values_list("contact_id", flat=True)) == {kept.pk}
