@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from campaigns import services
 from campaigns.admin_channels import DeliveryLog
@@ -21,11 +22,17 @@ from campaigns.models import (
     EmailLayout,
     EmailTemplate,
     Enrollment,
+    LeadAssignment,
     OutboxMessage,
+    RoutingRule,
+    SendingRule,
     StepRun,
+    Task,
+    Team,
+    TeamMember,
     Trigger,
 )
-from campaigns.selectors import campaign_stats
+from campaigns.selectors import campaign_placement, campaign_stats
 from common.admin_saving import adopt
 from contacts.models import Contact
 
@@ -34,7 +41,12 @@ STEP_TYPE_NAMES = {
     "add_tag": "Add tag", "remove_tag": "Remove tag", "set_field": "Set field",
     "adjust_score": "Adjust score",
     "set_lifecycle_stage": "Set lifecycle stage", "exit": "Exit",
+    "wait_until_time": "Wait until a time", "wait_until_date": "Wait until a date",
+    "wait_for_event": "Wait for an event", "send_sms": "Send SMS", "webhook": "Call a webhook",
+    "assign_owner": "Assign an owner", "create_task": "Create a task", "add_to_list": "Add to a list",
+    "remove_from_list": "Remove from a list", "enroll_campaign": "Enroll in a campaign",
 }  # fmt: skip
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class IndentedJSONEncoder(json.JSONEncoder):
@@ -96,10 +108,65 @@ class CampaignAdminForm(forms.ModelForm):
         return data
 
 
-class TriggerInline(admin.TabularInline):
+class SimulateForm(forms.Form):
+    emails = forms.CharField(
+        label="Contacts", required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="E-mail addresses, separated by spaces, commas or new lines.",
+    )  # fmt: skip
+    sample = forms.IntegerField(
+        label="Or a sample of", required=False, min_value=1, max_value=200,
+        help_text="random contacts among those the entry filter lets in",
+    )  # fmt: skip
+    draft = forms.BooleanField(label="Simulate the draft steps (not yet published)", required=False)
+
+    def clean(self):
+        data = super().clean()
+        data["emails"] = [address for address in re.split(r"[\s,;]+", data.get("emails") or "") if address]
+        if not data["emails"] and not data.get("sample"):
+            raise forms.ValidationError("Name some contacts by e-mail, or ask for a sample.")
+        return data
+
+
+class TriggerForm(forms.ModelForm):
+    """A trigger is checked as the API checks it, with each error at its field."""
+
+    class Meta:
+        model = Trigger
+        fields = [
+            "kind", "touchpoint_kinds", "touchpoint_filter", "segment", "field", "value", "intent",
+            "min_confidence", "offset_days", "time_of_day", "weekdays",
+        ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if data.get("DELETE") or not data.get("kind"):
+            return data
+        spec = {name: data.get(name) for name in self.Meta.fields}
+        spec["segment"] = data["segment"].slug if data.get("segment") else None
+        spec["offset_days"] = data.get("offset_days") or 0
+        try:
+            (built,) = services.triggers_check([spec])
+        except services.CampaignError as error:
+            for path, message in error.errors:
+                name = path.split(".", 1)[1] if "." in path else None
+                self.add_error(name if name in self.fields else None, message)
+            return data
+        if self.instance.pk is None:  # from now on: what happened before enrolls nobody
+            self.instance.last_event_id, self.instance.last_run_at = built.last_event_id, built.last_run_at
+        self.instance.time_of_day = built.time_of_day
+        return data
+
+
+class TriggerInline(admin.StackedInline):
     model = Trigger
+    form = TriggerForm
     extra = 0
-    fields = ["kind", "touchpoint_kinds", "touchpoint_filter", "segment"]
+    fieldsets = [
+        (None, {"fields": ["kind"]}),
+        ("Touchpoint, date or segment", {"fields": [("touchpoint_kinds", "touchpoint_filter"), "segment"]}),
+        ("Field, intent, date or schedule", {"fields": [("field", "value"), ("intent", "min_confidence"),
+                                                         ("offset_days", "time_of_day", "weekdays")]}),
+    ]  # fmt: skip
     autocomplete_fields = ["segment"]
     formfield_overrides = {
         Trigger._meta.get_field("touchpoint_kinds").__class__: {
@@ -115,13 +182,101 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "priority", "published", "live", "updated_at"]
     list_filter = ["status"]
     search_fields = ["name"]
-    readonly_fields = ["journey", "published"]
+    readonly_fields = ["journey", "published", "inside"]
     actions = ["publish"]
     fieldsets = [
         (None, {"fields": ["name", "description", "status", "priority", "published"]}),
         ("Who enters", {"fields": ["reentry", "reentry_days", "entry_filter", "goal", "enroll_emails"]}),
-        ("Journey", {"fields": ["journey", "steps"]}),
+        ("Journey", {"fields": ["journey", "inside", "steps"]}),
     ]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/migrate/", view(require_POST(self.migrate_view)), name="campaigns_campaign_migrate"
+            ),
+            path("<int:pk>/simulate/", view(self.simulate_view), name="campaigns_campaign_simulate"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="contacts inside")
+    def inside(self, campaign):
+        """Where the contacts inside are, by version and step, and a button that moves
+        those on older versions to the published one."""
+        if campaign is None or not campaign.pk or not campaign.version_id:
+            return "Nobody yet: the campaign is not published."
+        placement = campaign_placement(campaign=campaign)
+        if not placement["inside"]:
+            return "Nobody is inside now."
+        rows = format_html_join(
+            "",
+            "<tr><td>v{}</td><td><code>{}</code></td><td class='num'>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row["version"], row["step"] or "(entering)", row["contacts"],
+                    "published version" if row["on_published"]
+                    else "can move: the published version has this step" if row["step_in_published"]
+                    else "stays on its version: this step is gone",
+                )
+                for row in placement["inside"]
+            ),
+        )  # fmt: skip
+        button = ""
+        if placement["movable"]:
+            button = format_html(
+                '<button type="submit" class="button" formaction="{}" formnovalidate name="move">'
+                "Move {} contacts to v{}</button>",
+                reverse("admin:campaigns_campaign_migrate", args=[campaign.pk]),
+                placement["movable"],
+                placement["version"],
+            )
+        return format_html(
+            '<table class="placement"><thead><tr><th>version</th><th>step</th><th>contacts</th><th></th>'
+            "</tr></thead><tbody>{}</tbody></table>{}",
+            rows,
+            button,
+        )
+
+    def migrate_view(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        try:
+            result = services.enrollments_migrate(campaign=campaign)
+        except services.CampaignError as error:
+            messages.error(request, str(error))
+        else:
+            stayed = sum(row["contacts"] for row in result["stayed"])
+            told = f"; {stayed} stay on their version, their step is gone" if stayed else ""
+            messages.success(request, f"{result['moved']} contacts moved to v{result['version']}{told}.")
+        return redirect(reverse("admin:campaigns_campaign_change", args=[pk]))
+
+    def simulate_view(self, request, pk):
+        """Run the journey for some contacts, or a sample, with no effect."""
+        campaign = get_object_or_404(Campaign.objects.select_related("version"), pk=pk)
+        form = SimulateForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = services.campaign_simulate(
+                    campaign=campaign, emails=form.cleaned_data["emails"], sample=form.cleaned_data["sample"],
+                    draft=form.cleaned_data["draft"],
+                )  # fmt: skip
+            except services.CampaignError as error:
+                form.add_error(None, str(error))
+            else:
+                for row in result["steps"]:
+                    row["name"] = STEP_TYPE_NAMES.get(row["type"], row["type"])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": campaign,
+            "title": f"Simulate “{campaign.name}”",
+            "form": form,
+            "result": result,
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/simulate.html", context)
 
     def get_queryset(self, request):
         return (
@@ -209,8 +364,14 @@ class CampaignAdmin(admin.ModelAdmin):
             except services.CampaignError as error:
                 self.message_user(request, f"{campaign.name}: {error}", messages.ERROR)
             else:
+                placement = campaign_placement(campaign=campaign)
+                movable = (
+                    f"; {placement['movable']} contacts on older versions can move to it (open the campaign)"
+                    if placement["movable"]
+                    else ""
+                )
                 self.message_user(
-                    request, f"{campaign.name}: version {version.number} published", messages.SUCCESS
+                    request, f"{campaign.name}: version {version.number} published{movable}", messages.SUCCESS
                 )
 
 
@@ -239,12 +400,41 @@ def describe(step: dict) -> str:
             return f"{step['by']:+d}"
         case "set_lifecycle_stage":
             return step["stage"]
+        case "wait_until_time":
+            days = step.get("weekdays")
+            on = f" on {', '.join(WEEKDAYS[day] for day in days)}" if days else ""
+            return f"until {step['time']}{on}, in the contact's time zone"
+        case "wait_until_date":
+            shifts = ((step.get("days", 0), "days"), (step.get("hours", 0), "hours"))
+            moved = ", ".join(f"{value:+d} {unit}" for value, unit in shifts if value)
+            at = f" at {step['time']}" if step.get("time") else ""
+            return f"until {step['date']}{' ' + moved if moved else ''}{at}"
+        case "wait_for_event":
+            parts = [f"{step[unit]} {unit}" for unit in ("days", "hours", "minutes") if step.get(unit)]
+            where = ", ".join(f"{key} = {value}" for key, value in (step.get("properties") or {}).items())
+            return f"{' or '.join(step['kinds'])}{f' ({where})' if where else ''}, at most {', '.join(parts)}"
+        case "send_sms":
+            return f"“{step['body'][:60]}”"
+        case "webhook":
+            return f"POST {step['url']}"
+        case "assign_owner":
+            return f"team {step['team']}" if step.get("team") else "by the routing rules"
+        case "create_task":
+            who, due = step.get("assignee", "owner"), step.get("due_hours", 24)
+            return f"“{step['title']}” for {who}, due in {due} h"
+        case "add_to_list" | "remove_from_list":
+            return step["list"]
+        case "enroll_campaign":
+            name = Campaign.objects.filter(pk=step["campaign"]).values_list("name", flat=True).first()
+            return name or f"campaign {step['campaign']} (gone)"
     return ""
 
 
 def exits(step: dict):
     if step["type"] == "branch":
         pairs = [("yes", step.get("yes") or "end"), ("no", step.get("no") or "end")]
+    elif step["type"] == "wait_for_event":
+        pairs = [("it came", step.get("yes") or "end"), ("time ran out", step.get("no") or "end")]
     elif step["type"] == "random_split":
         pairs = [(f"{path['percent']}%", path.get("next") or "end") for path in step["paths"]]
     elif "next" in step:
@@ -508,3 +698,140 @@ def _contact_by(wanted: str) -> Contact | None:
     if wanted.isdigit():
         return Contact.objects.filter(pk=int(wanted)).first()
     return Contact.objects.filter(email__iexact=wanted).first()
+
+
+@admin.register(SendingRule)
+class SendingRuleAdmin(admin.ModelAdmin):
+    list_display = ["channel", "cap", "quiet_hours"]
+    fieldsets = [
+        (None, {"fields": ["channel"]}),
+        ("Frequency cap, across all campaigns", {"fields": [("cap_messages", "cap_days")]}),
+        (
+            "Quiet hours, in the contact's time zone",
+            {
+                "fields": [("quiet_start", "quiet_end")],
+                "description": "A send held back waits; nothing is dropped.",
+            },
+        ),
+    ]
+
+    @admin.display(description="frequency cap")
+    def cap(self, rule):
+        return f"at most {rule.cap_messages} per {rule.cap_days} days" if rule.cap_messages else "none"
+
+    @admin.display(description="quiet hours")
+    def quiet_hours(self, rule):
+        return f"{rule.quiet_start:%H:%M} to {rule.quiet_end:%H:%M}" if rule.quiet_start else "none"
+
+
+class TeamMemberInline(admin.TabularInline):
+    model = TeamMember
+    extra = 1
+    fields = ["user", "capacity", "active", "open_leads", "last_assigned_at"]
+    readonly_fields = ["open_leads", "last_assigned_at"]
+    autocomplete_fields = ["user"]
+
+    @admin.display(description="open leads")
+    def open_leads(self, member):
+        if not member.pk:
+            return "-"
+        return LeadAssignment.objects.filter(
+            owner_id=member.user_id, status=LeadAssignment.Status.OPEN
+        ).count()
+
+
+class RoutingRuleInline(admin.TabularInline):
+    model = RoutingRule
+    extra = 0
+    fields = ["position", "name", "countries", "active"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead", "response_minutes", "members_count"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["lead"]
+    search_fields = ["name", "slug"]
+    inlines = [TeamMemberInline, RoutingRuleInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lead").annotate(members_count=Count("members"))
+
+    @admin.display(description="members", ordering="members_count")
+    def members_count(self, team):
+        return team.members_count
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Tried in order after the account's owner: the first whose countries include the
+    contact's takes the lead, shared in turn among its team."""
+
+    list_display = ["position", "name", "countries", "team", "active"]
+    list_display_links = ["name"]
+    list_editable = ["position", "active"]
+    list_select_related = ["team"]
+
+
+@admin.register(LeadAssignment)
+class LeadAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["contact", "owner", "team", "rule", "status", "assigned_at", "due_at", "responded_at"]
+    list_filter = ["status", "team"]
+    list_select_related = ["contact", "owner", "team"]
+    search_fields = ["contact__email"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    """Work for people. Completing a task is a person's (manual) action in the ledger; a
+    lead's first-response task also stops its speed-to-lead clock."""
+
+    list_display = ["title", "contact", "assignee", "due_at", "overdue", "status", "campaign"]
+    list_filter = ["status", "campaign"]
+    list_select_related = ["contact", "assignee", "campaign"]
+    search_fields = ["title", "contact__email"]
+    raw_id_fields = ["contact"]
+    autocomplete_fields = ["assignee"]
+    actions = ["complete"]
+    show_full_result_count = False
+    fields = ["title", "contact", "assignee", "due_at", "status", "campaign", "completed_at"]
+    readonly_fields = ["status", "campaign", "completed_at"]
+
+    @admin.display(description="late", boolean=True)
+    def overdue(self, task):
+        from django.utils import timezone
+
+        return task.status == Task.Status.OPEN and task.due_at is not None and task.due_at < timezone.now()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        from django.utils import timezone
+
+        from campaigns.routing import task_create
+
+        adopt(
+            obj,
+            task_create(
+                title=obj.title, contact=obj.contact, assignee_id=obj.assignee_id, due_at=obj.due_at,
+                now=timezone.now(),
+            ),
+        )  # fmt: skip
+
+    @admin.action(description="Mark the selected tasks as done")
+    def complete(self, request, queryset):
+        from campaigns.routing import task_complete
+
+        done = 0
+        for task in queryset.filter(status=Task.Status.OPEN):
+            task_complete(task=task)
+            done += 1
+        self.message_user(request, f"{done} tasks done.", messages.SUCCESS)

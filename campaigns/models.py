@@ -6,6 +6,7 @@ All of a journey's state lives here, in PostgreSQL: a waiting contact is a row w
 message is an outbox row whose unique key forbids a second send.
 """
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -89,6 +90,11 @@ class Trigger(models.Model):
         SEGMENT_ENTERED = "segment_entered", "Entered a segment"
         SEGMENT_EXITED = "segment_exited", "Left a segment"
         MANUAL = "manual", "By hand or by the API"
+        FIELD_CHANGED = "field_changed", "A field changed"
+        SCORE_CROSSED = "score_crossed", "Lead score reached the MQL threshold"
+        INTENT_DETECTED = "intent_detected", "An intent was detected"
+        DATE = "date", "Days before or after a date"
+        SCHEDULE = "schedule", "On a schedule, a segment's members"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="triggers")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -100,6 +106,21 @@ class Trigger(models.Model):
         help_text='properties the touchpoint must have, e.g. {"webinar": "spring-launch"}',
     )  # fmt: skip
     segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(
+        max_length=100, blank=True,
+        help_text="a field changed: its path (lifecycle_stage, attributes.plan); a date: the date's path "
+        "(attributes.renewal_date, created_at, or with touchpoint kinds occurred_at, properties.event_at)",
+    )  # fmt: skip
+    value = models.JSONField(null=True, blank=True, help_text="a field changed: the value it changed to")
+    intent = models.CharField(max_length=64, blank=True, help_text="an intent detected: its key")
+    min_confidence = models.FloatField(null=True, blank=True, help_text="an intent detected: at least")
+    offset_days = models.IntegerField(default=0, help_text="a date: days after it (negative: before)")
+    time_of_day = models.TimeField(
+        null=True, blank=True, help_text="a date: in the contact's time zone; a schedule: in the site's"
+    )
+    weekdays = models.JSONField(default=list, blank=True, help_text="a schedule: 0 is Monday, 6 is Sunday")
+    # Dates and schedules are checked up to this moment: each occurrence enrolls once.
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Membership events are read in order; this is the last one looked at.
     last_event_id = models.BigIntegerField(default=0, editable=False)
 
@@ -107,7 +128,8 @@ class Trigger(models.Model):
         ordering = ["campaign", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind__in=["segment_entered", "segment_exited"]) | Q(segment__isnull=False),
+                condition=~Q(kind__in=["segment_entered", "segment_exited", "schedule"])
+                | Q(segment__isnull=False),
                 name="trigger_segment_given",
             ),
         ]
@@ -115,6 +137,12 @@ class Trigger(models.Model):
     def __str__(self) -> str:
         if self.kind == self.Kind.TOUCHPOINT:
             return f"touchpoint {', '.join(self.touchpoint_kinds)}"
+        if self.kind == self.Kind.FIELD_CHANGED:
+            return f"{self.field} changed" + ("" if self.value is None else f" to {self.value}")
+        if self.kind == self.Kind.INTENT_DETECTED:
+            return f"intent {self.intent} detected"
+        if self.kind == self.Kind.DATE:
+            return f"{self.offset_days:+d} days from {self.field}"
         if self.segment_id:
             return f"{self.get_kind_display().lower()} {self.segment}"
         return self.get_kind_display()
@@ -386,3 +414,157 @@ class AudienceSync(models.Model):
 
     def __str__(self) -> str:
         return f"{self.audience} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class SendingRule(models.Model):
+    """Limits every campaign obeys on a channel: a frequency cap and quiet hours, both read
+    in the contact's time zone. A step held back by them waits; nothing is dropped."""
+
+    channel = models.CharField(max_length=10, choices=OutboxMessage.Channel.choices, unique=True)
+    cap_messages = models.PositiveIntegerField(
+        "at most (messages)", null=True, blank=True, help_text="per contact, across all campaigns"
+    )
+    cap_days = models.PositiveIntegerField("per (days)", default=1)
+    quiet_start = models.TimeField(null=True, blank=True, help_text="no sends from, e.g. 21:00")
+    quiet_end = models.TimeField(null=True, blank=True, help_text="until, e.g. 08:00")
+
+    class Meta:
+        ordering = ["channel"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cap_days__gte=1), name="sending_rule_cap_days_positive"),
+            models.CheckConstraint(
+                condition=Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="sending_rule_quiet_hours_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} limits"
+
+
+class Task(models.Model):
+    """Work for a person: a call to make, a lead to answer. A campaign or the speed-to-lead
+    clock creates it (algorithmic); a person completes it (manual)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    title = models.CharField(max_length=200)
+    # Deleted with the contact by PostgreSQL itself (ON DELETE CASCADE, see the migration).
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set to NULL by PostgreSQL when the assignment goes (with its contact).
+    assignment = models.ForeignKey(
+        "LeadAssignment", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="tasks"
+    )
+    key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["status", "due_at", "id"]
+        indexes = [models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Team(models.Model):
+    """People who answer leads. Leads are shared among its members in turn (round-robin),
+    each up to their capacity; a lead nobody answers in time goes to the team's lead."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="escalations go to this person",
+    )  # fmt: skip
+    response_minutes = models.PositiveIntegerField(
+        "first response within (minutes)", default=60, help_text="the speed-to-lead deadline"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="open leads at most; empty for no limit"
+    )
+    active = models.BooleanField(default=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["team", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="team_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class RoutingRule(models.Model):
+    """Which team takes a lead. Rules are tried in order; the first whose countries include
+    the contact's (or that names none) wins. The account's owner, when there is one, comes
+    before every rule."""
+
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=100)
+    countries = models.JSONField(
+        default=list, blank=True, help_text='ISO codes, e.g. ["FR", "BE"]; empty: every country'
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rules")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadAssignment(models.Model):
+    """A lead routed to an owner, and its speed-to-lead clock: answered before `due_at`, or
+    escalated by beat."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a first response"
+        RESPONDED = "responded", "Responded"
+        ESCALATED = "escalated", "Escalated"
+
+    # Deleted with the contact by PostgreSQL itself (ON DELETE CASCADE, see the migration).
+    contact = models.ForeignKey(Contact, on_delete=models.DO_NOTHING, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+    )
+    rule = models.CharField(max_length=100, help_text="what decided the owner")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_at", "-id"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="open"), name="lead_assignment_due_idx"),
+            models.Index(fields=["owner", "status"], name="lead_assignment_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} to {self.owner} ({self.status})"

@@ -1,5 +1,6 @@
 """Campaigns react in the worker task that announced a change: a goal reached takes
-contacts out at once, a touchpoint trigger enrolls them."""
+contacts out at once, a touchpoint, a changed field, a lead score that reached the MQL
+threshold or a detected intent enrolls them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from anymail.signals import tracking
 from django.dispatch import receiver
 
 from contacts.signals import contacts_changed, touchpoints_captured
+from intents.scoring import lead_score_crossed
+from intents.signals import intents_detected
 
 
 @receiver(touchpoints_captured, dispatch_uid="campaigns.touchpoints")
@@ -17,13 +20,35 @@ def on_touchpoints(sender, *, touchpoint_ids: list[int], **kwargs) -> None:
 
 
 @receiver(contacts_changed, dispatch_uid="campaigns.contacts")
-def on_contacts(sender, *, contact_ids: list[int], **kwargs) -> None:
-    """A changed field can reach a goal ("lifecycle stage is customer"): out at once."""
+def on_contacts(sender, *, contact_ids: list[int], fields: list[str] = (), **kwargs) -> None:
+    """A changed field can reach a goal ("lifecycle stage is customer"): out at once; and
+    it can be what a campaign starts on."""
     from django.utils import timezone
 
+    from campaigns.engine.triggers import field_triggers_fire
     from campaigns.services import goals_check
 
-    goals_check(contact_ids=contact_ids, now=timezone.now())
+    now = timezone.now()
+    goals_check(contact_ids=contact_ids, now=now)
+    field_triggers_fire(contact_ids=contact_ids, fields=list(fields), now=now)
+
+
+@receiver(lead_score_crossed, dispatch_uid="campaigns.mql")
+def on_mql(sender, *, contact_ids: list[int], **kwargs) -> None:
+    from django.utils import timezone
+
+    from campaigns.engine.triggers import score_triggers_fire
+
+    score_triggers_fire(contact_ids=contact_ids, now=timezone.now())
+
+
+@receiver(intents_detected, dispatch_uid="campaigns.intents")
+def on_intents(sender, *, detections: list[dict], **kwargs) -> None:
+    from django.utils import timezone
+
+    from campaigns.engine.triggers import intent_triggers_fire
+
+    intent_triggers_fire(detections=detections, now=timezone.now())
 
 
 # django-anymail's event types: "bounced" is permanent; "deferred" is a temporary failure.

@@ -97,3 +97,36 @@ def contact_enrollments(*, contact_id: int, limit: int = 20) -> list[dict]:
             }
         )
     return enrollments
+
+
+def campaign_placement(*, campaign: Campaign) -> dict:
+    """Where the contacts inside the campaign are: per version and step, and whether the
+    published version has that step (matched by its stable key), so they could move to it.
+    One grouped query."""
+    from campaigns.models import LIVE
+
+    current = campaign.version
+    keys = {step["key"] for step in current.steps} if current else set()
+    rows = (
+        Enrollment.objects.filter(campaign=campaign, status__in=LIVE)
+        .values("version_id", "version__number", "step_key")
+        .annotate(contacts=Count("id"))
+        .order_by("-version__number", "step_key")
+    )
+    inside = [
+        {
+            "version": row["version__number"],
+            "step": row["step_key"],
+            "contacts": row["contacts"],
+            "on_published": row["version_id"] == campaign.version_id,
+            "step_in_published": row["step_key"] in keys,
+        }
+        for row in rows
+    ]
+    older = [row for row in inside if not row["on_published"]]
+    return {
+        "version": current.number if current else None,
+        "inside": inside,
+        "movable": sum(row["contacts"] for row in older if row["step_in_published"]),
+        "would_stay": sum(row["contacts"] for row in older if not row["step_in_published"]),
+    }

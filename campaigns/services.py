@@ -19,8 +19,11 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.engine.advance import campaign_actor, enrollment_finish, enrollments_advance
+from campaigns.engine.clock import parse_time
 from campaigns.engine.enroll import NotEnrollable, enroll
 from campaigns.engine.graph import GraphError, validate
+from campaigns.engine.steps import has_properties
+from campaigns.engine.triggers import active_triggers, events_wake
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
 from contacts.models import Contact, Touchpoint
 from contacts.normalize import normalize_email
@@ -71,7 +74,7 @@ def campaign_check(campaign: Campaign, *, known: Known | None = None) -> None:
         raise CampaignError(errors)
 
 
-def _triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
+def triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
     errors: list[tuple[str, str]] = []
     built = []
     known = Known.load()
@@ -98,12 +101,75 @@ def _triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
             trigger.segment_id = segment_id
             # Only what happens from now on: the segment's history enrolls nobody.
             trigger.last_event_id = MembershipEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-        elif kind != Trigger.Kind.MANUAL:
+        elif kind == Trigger.Kind.FIELD_CHANGED:
+            field = data.get("field") or ""
+            trigger.field, trigger.value = field, data.get("value")
+            try:
+                parsed({"field": field, "op": "is_set"}, known=known)
+            except ConditionError as error:
+                errors.extend((f"{path}.field", message) for _, message in error.errors)
+        elif kind == Trigger.Kind.INTENT_DETECTED:
+            from intents.models import Intent
+
+            trigger.intent, trigger.min_confidence = data.get("intent") or "", data.get("min_confidence")
+            if not Intent.objects.filter(key=trigger.intent).exists():
+                errors.append((f"{path}.intent", f"no intent with the key {trigger.intent!r}"))
+            if trigger.min_confidence is not None and not 0 <= trigger.min_confidence <= 1:
+                errors.append((f"{path}.min_confidence", "expected a confidence between 0 and 1"))
+        elif kind == Trigger.Kind.DATE:
+            errors.extend(_date_trigger_check(trigger, data, path, known))
+        elif kind == Trigger.Kind.SCHEDULE:
+            segment_id = known.segment_ids.get(data.get("segment") or "")
+            if segment_id is None:
+                errors.append((f"{path}.segment", f"no segment with the slug {data.get('segment')!r}"))
+            trigger.segment_id = segment_id
+            trigger.weekdays = data.get("weekdays") or []
+            if not all(isinstance(day, int) and 0 <= day <= 6 for day in trigger.weekdays):
+                errors.append((f"{path}.weekdays", "expected weekdays from 0 (Monday) to 6 (Sunday)"))
+            trigger.time_of_day = parse_time(data.get("time_of_day"))
+            if trigger.time_of_day is None:
+                errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
+            trigger.last_run_at = timezone.now()  # from now on: past occurrences enroll nobody
+        elif kind not in (Trigger.Kind.MANUAL, Trigger.Kind.SCORE_CROSSED):
             errors.append((f"{path}.kind", f"expected one of {', '.join(Trigger.Kind.values)}"))
         built.append(trigger)
     if errors:
         raise CampaignError(errors)
     return built
+
+
+DATE_FIELDS = ("created_at", "updated_at")
+TOUCHPOINT_DATE_FIELDS = ("occurred_at",)
+
+
+def _date_trigger_check(trigger: Trigger, data: Mapping[str, Any], path: str, known: Known) -> list:
+    errors = []
+    kinds = list(data.get("touchpoint_kinds") or [])
+    field = data.get("field") or ""
+    unknown = [key for key in kinds if key not in known.vocabulary.kinds]
+    if unknown:
+        errors.append((f"{path}.touchpoint_kinds", f"unknown touchpoint kinds: {', '.join(unknown)}"))
+    bag, own = ("properties.", TOUCHPOINT_DATE_FIELDS) if kinds else ("attributes.", DATE_FIELDS)
+    name = field.removeprefix(bag) if field.startswith(bag) else ""
+    if field not in own and not (name and "." not in name):
+        where = "the touchpoint's" if kinds else "the contact's"
+        choices = ", ".join([*own, f"{bag}NAME"])
+        errors.append((f"{path}.field", f"expected {where} date: {choices}"))
+    offset = data.get("offset_days", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        message = "expected a whole number of days; negative for before the date"
+        errors.append((f"{path}.offset_days", message))
+    at = parse_time(data.get("time_of_day") or "09:00")
+    if at is None:
+        errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
+    filter_ = data.get("touchpoint_filter") or {}
+    if not isinstance(filter_, dict):
+        message = 'expected an object of properties, e.g. {"webinar": "w1"}'
+        errors.append((f"{path}.touchpoint_filter", message))
+    trigger.touchpoint_kinds, trigger.touchpoint_filter, trigger.field = kinds, filter_, field
+    trigger.offset_days, trigger.time_of_day = offset, at
+    trigger.last_run_at = timezone.now()  # from now on: past dates enroll nobody
+    return errors
 
 
 @transaction.atomic
@@ -115,7 +181,7 @@ def campaign_create(*, name: str, triggers: Sequence[Mapping[str, Any]] = (), **
     campaign_check(campaign)
     if campaign.status == Campaign.Status.ACTIVE:
         raise CampaignError([("status", "publish the campaign to activate it")])
-    built = _triggers_check(triggers)
+    built = triggers_check(triggers)
     campaign.save(force_insert=True)
     for trigger in built:
         trigger.campaign = campaign
@@ -139,7 +205,7 @@ def campaign_update(
     campaign.updated_at = timezone.now()
     campaign.save()
     if triggers is not None:
-        built = _triggers_check(triggers)
+        built = triggers_check(triggers)
         campaign.triggers.all().delete()
         for trigger in built:
             trigger.campaign = campaign
@@ -175,6 +241,31 @@ def campaign_publish(*, campaign: Campaign, activate: bool = True) -> CampaignVe
     )  # fmt: skip
     given.refresh_from_db()
     return version
+
+
+@transaction.atomic
+def enrollments_migrate(*, campaign: Campaign, from_versions: Iterable[int] | None = None) -> dict:
+    """Move the contacts inside older versions (all, or those numbered) to the published
+    one, each onto the step with the same key, where it waits or runs as it would have.
+    Contacts on a step the published version no longer has stay on their version; the
+    answer says how many and where."""
+    from campaigns.selectors import campaign_placement
+
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("version").get(pk=campaign.pk)
+    if campaign.version is None:
+        raise CampaignError([("", "publish the campaign before moving contacts to a version")])
+    keys = [step["key"] for step in campaign.version.steps]
+    older = Enrollment.objects.filter(campaign=campaign, status__in=LIVE).exclude(version=campaign.version)
+    if from_versions is not None:
+        older = older.filter(version__number__in=list(from_versions))
+    moved = older.filter(step_key__in=keys).update(version=campaign.version)
+    placement = campaign_placement(campaign=campaign)
+    stayed = [row for row in placement["inside"] if not row["on_published"]]
+    action_record(
+        category=Category.CAMPAIGN_MANAGEMENT, verb="campaign.contacts_moved", obj=campaign,
+        details={"to_version": campaign.version.number, "moved": moved, "stayed": stayed},
+    )  # fmt: skip
+    return {"version": campaign.version.number, "moved": moved, "stayed": stayed}
 
 
 def campaign_enroll(
@@ -222,17 +313,16 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
     if not touchpoints:
         return 0
     goals_check(contact_ids={touchpoint["contact_id"] for touchpoint in touchpoints}, now=now)
+    events_wake(touchpoints=touchpoints, now=now)
     kinds = {touchpoint["kind_id"] for touchpoint in touchpoints}
-    triggers = Trigger.objects.filter(
-        kind=Trigger.Kind.TOUCHPOINT, campaign__status=Campaign.Status.ACTIVE, campaign__version__isnull=False
-    ).select_related("campaign", "campaign__version")
     created = 0
-    for trigger in triggers:
+    for trigger in active_triggers(Trigger.Kind.TOUCHPOINT):
         if not kinds & set(trigger.touchpoint_kinds):
             continue
         contexts: dict[int, dict] = {}  # each contact enters once, with its first matching touchpoint
         for touchpoint in sorted(touchpoints, key=lambda row: row["pk"]):
-            if touchpoint["kind_id"] in trigger.touchpoint_kinds and _has(touchpoint, trigger):
+            wanted = touchpoint["kind_id"] in trigger.touchpoint_kinds
+            if wanted and has_properties(touchpoint["properties"], trigger.touchpoint_filter):
                 contexts.setdefault(
                     touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
                 )
@@ -245,11 +335,6 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
             # them behind every task in the queue (the published batch then finds nothing).
             transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
     return created
-
-
-def _has(touchpoint: dict, trigger: Trigger) -> bool:
-    properties = touchpoint["properties"] or {}
-    return all(properties.get(key) == value for key, value in (trigger.touchpoint_filter or {}).items())
 
 
 def goals_check(*, contact_ids: Iterable[int], now: datetime) -> int:
@@ -335,3 +420,30 @@ def enrollments_publish(enrollment_ids: list[int]) -> None:
 
     for start in range(0, len(enrollment_ids), ADVANCE_BATCH):
         enrollments_advance_task.delay(enrollment_ids=enrollment_ids[start : start + ADVANCE_BATCH])
+
+
+def campaign_simulate(
+    *,
+    campaign: Campaign,
+    contact_ids: Iterable[int] = (),
+    emails: Iterable[str] = (),
+    sample: int | None = None,
+    draft: bool = False,
+    now: datetime | None = None,
+) -> dict:
+    """The journey run for the contacts named, or a random sample of those who may enter,
+    with no effect at all (engine/simulate.py). Reads only: no ledger action."""
+    from campaigns.engine.simulate import sample_ids, simulate
+
+    now = now or timezone.now()
+    if not campaign.version_id and not draft and not campaign.steps:
+        raise CampaignError([("steps", "the campaign has no steps to simulate")])
+    ids = set(contact_ids)
+    wanted = [normalize_email(email) for email in emails]
+    ids |= set(Contact.objects.filter(email__in=wanted).values_list("pk", flat=True))
+    if sample:
+        ids |= set(sample_ids(campaign=campaign, size=sample, now=now, draft=draft))
+    try:
+        return simulate(campaign=campaign, contact_ids=sorted(ids), now=now, draft=draft)
+    except GraphError as error:
+        raise CampaignError(error.errors) from error

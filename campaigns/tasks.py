@@ -112,3 +112,23 @@ def outbox_deliver_many_task(*, message_ids: list[int]) -> dict:
             results["retrying"] += 1
             outbox_deliver_task.apply_async(kwargs={"message_id": message_id}, countdown=2)
     return dict(results)
+
+
+@shared_task(acks_late=True, max_retries=0)
+def campaign_triggers_timed_task() -> int:
+    """Beat, every minute: dates that came round and schedules that are due enroll."""
+    from django.utils import timezone
+
+    from campaigns.engine.triggers import timed_triggers_poll
+
+    return timed_triggers_poll(now=timezone.now())
+
+
+@shared_task(acks_late=True, max_retries=0)
+def leads_escalate_task() -> int:
+    """Beat, every minute: leads whose first-response deadline passed are escalated."""
+    from django.utils import timezone
+
+    from campaigns.routing import leads_escalate
+
+    return leads_escalate(now=timezone.now())

@@ -199,6 +199,9 @@ CELERY_BEAT_SCHEDULE = {
     # SMS and webhook retries keep their time in PostgreSQL; this hands out the due ones.
     "outbox-retry": {"task": "campaigns.tasks.outbox_retry_task", "schedule": 10.0},
     "audiences-sync-due": {"task": "campaigns.tasks.audiences_sync_due_task", "schedule": 300.0},
+    # Date and schedule triggers, and the speed-to-lead clock, are read every minute.
+    "campaigns-timed-triggers": {"task": "campaigns.tasks.campaign_triggers_timed_task", "schedule": 60.0},
+    "campaigns-leads-escalate": {"task": "campaigns.tasks.leads_escalate_task", "schedule": 60.0},
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),

@@ -1,4 +1,5 @@
 from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -11,12 +12,16 @@ from campaigns.api.serializers import (
     CampaignPatchInput,
     EnrollInput,
     EnrollOutput,
+    MigrateInput,
+    MigrateOutput,
+    PlacementOutput,
     PublishOutput,
     RetryInput,
     RetryOutput,
+    SimulateInput,
 )
 from campaigns.models import Campaign, Enrollment, Trigger
-from campaigns.selectors import campaign_stats
+from campaigns.selectors import campaign_placement, campaign_stats
 from common.api.errors import error_response
 
 
@@ -83,14 +88,58 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @extend_schema(request=None, responses=PublishOutput)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        """Freeze the draft steps as a new version and activate the campaign."""
+        """Freeze the draft steps as a new version and activate the campaign. The answer
+        says where the contacts inside are, and how many could move to the new version."""
         campaign = self.get_object()
         try:
             version = services.campaign_publish(campaign=campaign)
         except services.CampaignError as error:
             return _errors(error)
         campaign.refresh_from_db()
-        return Response({"version": version.number, "status": campaign.status})
+        return Response(
+            {
+                "version": version.number,
+                "status": campaign.status,
+                "inside": campaign_placement(campaign=campaign),
+            }
+        )
+
+    @extend_schema(responses=PlacementOutput)
+    @action(detail=True, methods=["get"])
+    def placement(self, request, pk=None):
+        """How many contacts are inside, on which version and step, and whether the
+        published version has that step."""
+        return Response(campaign_placement(campaign=self.get_object()))
+
+    @extend_schema(request=MigrateInput, responses=MigrateOutput)
+    @action(detail=True, methods=["post"])
+    def migrate(self, request, pk=None):
+        """Move the contacts inside older versions to the published one, step by step key.
+        Those whose step is gone stay on their version and are listed."""
+        campaign = self.get_object()
+        serializer = MigrateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = services.enrollments_migrate(
+                campaign=campaign, from_versions=serializer.validated_data.get("from_versions")
+            )
+        except services.CampaignError as error:
+            return _errors(error)
+        return Response(result)
+
+    @extend_schema(request=SimulateInput, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def simulate(self, request, pk=None):
+        """Run the journey for some contacts (by id or e-mail) or a random sample of those
+        who may enter, without any effect: each one's path and the messages it would get."""
+        campaign = self.get_object()
+        serializer = SimulateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = services.campaign_simulate(campaign=campaign, **serializer.validated_data)
+        except services.CampaignError as error:
+            return _errors(error)
+        return Response(result)
 
     @extend_schema(request=EnrollInput, responses=EnrollOutput)
     @action(detail=True, methods=["post"])

@@ -104,6 +104,7 @@ class _Batch:
         self.ran = 0
         self.ends: list[ActionEntry] = []
         self.visits = self._visits_so_far()
+        self.context_changed: set[int] = set()
 
     def run(self) -> int:
         live = self._goals_reached(self.enrollments)
@@ -133,6 +134,7 @@ class _Batch:
         for enrollment in looping:
             self._fail(enrollment, f"more than {MAX_STEPS_AT_ONCE} steps without a wait: is there a loop?")
         group = [e for e in group if taken[e.pk] < MAX_STEPS_AT_ONCE]
+        group = self._not_held(step, group)
         outcomes = self._run_once(step, journey, group)
         going_on = []
         for enrollment in group:
@@ -150,6 +152,24 @@ class _Batch:
                 self._move(enrollment, outcome.next)
                 going_on.append(enrollment)
         return going_on
+
+    def _not_held(self, step: dict, group: list[Enrollment]) -> list[Enrollment]:
+        """Those the channel's frequency cap and quiet hours let send now; the others wait at
+        the step, not yet run, until the moment they may (`context.held` says why)."""
+        if step["type"] not in step_runners.CHANNEL_OF_STEP:
+            return group
+        free = []
+        for enrollment in group:
+            hold = step_runners.held(step, contact_id=enrollment.contact_id, now=self.now)
+            if hold is None:
+                free.append(enrollment)
+                continue
+            enrollment.status = Enrollment.Status.WAITING
+            enrollment.next_run_at = hold.until
+            held = {"step": step["key"], "until": hold.until.isoformat(), "reason": hold.reason}
+            enrollment.context = {**enrollment.context, "held": held}
+            self.context_changed.add(enrollment.pk)
+        return free
 
     def _run_once(self, step: dict, journey: Journey, group: list[Enrollment]) -> dict[int, Outcome | None]:
         """Run the step for those whose visit of it has not run yet; the others follow the
@@ -315,8 +335,11 @@ class _Batch:
         return [e for e in enrollments if e.pk not in reached]
 
     def _waits_over(self, enrollments: list[Enrollment]) -> list[Enrollment]:
-        """A wait that is over: its run is done, the journey goes on after it."""
+        """A wait that is over: its run is done, the journey goes on where the step says (a
+        wait for an event by `yes` if the event came, else `no`). A step that was held back
+        before it ran (a frequency cap, quiet hours) has no run yet: it runs now."""
         waited = [e for e in enrollments if e.status == Enrollment.Status.WAITING]
+        ended: set[int] = set()
         if waited:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -325,15 +348,19 @@ class _Batch:
                       FROM unnest(%s::bigint[], %s::varchar[], %s::integer[])
                            AS v (enrollment_id, step_key, visit)
                      WHERE r.enrollment_id = v.enrollment_id AND r.step_key = v.step_key AND r.visit = v.visit
+                    RETURNING r.enrollment_id
                     """,
                     [
                         StepRun.Outcome.DONE, self.now, [e.pk for e in waited],
                         [e.step_key for e in waited], [e.step_visit for e in waited],
                     ],
                 )  # fmt: skip
+                ended = {row[0] for row in cursor.fetchall()}
             for enrollment in waited:
                 enrollment.status = Enrollment.Status.ACTIVE
-                self._move(enrollment, self.journeys[enrollment.version_id].following(enrollment.step_key))
+                if enrollment.pk in ended:
+                    journey = self.journeys[enrollment.version_id]
+                    self._move(enrollment, step_runners.resume(enrollment=enrollment, journey=journey))
         return enrollments
 
     def _move(self, enrollment: Enrollment, key: str) -> None:
@@ -382,6 +409,7 @@ class _Batch:
             "finished_at",
             "error",
             "attempts",
+            "context",
         )
         rows = [
             (
@@ -393,6 +421,7 @@ class _Batch:
                 _iso(e.finished_at),
                 e.error,
                 e.attempts,
+                e.context if e.pk in self.context_changed else None,
             )
             for e in self.enrollments
         ]
@@ -402,10 +431,12 @@ class _Batch:
                 UPDATE campaigns_enrollment e
                    SET step_key = v.step_key, step_visit = v.step_visit, status = v.status,
                        next_run_at = v.next_run_at, finished_at = v.finished_at, error = v.error,
-                       attempts = v.attempts, lease_until = NULL
+                       attempts = v.attempts, lease_until = NULL,
+                       context = COALESCE(v.context, e.context)
                   FROM jsonb_to_recordset(%s::jsonb)
                        AS v (id bigint, step_key varchar, step_visit integer, status varchar,
-                             next_run_at timestamptz, finished_at timestamptz, error text, attempts integer)
+                             next_run_at timestamptz, finished_at timestamptz, error text, attempts integer,
+                             context jsonb)
                  WHERE e.id = v.id
                 """,
                 [_records(columns, rows)],

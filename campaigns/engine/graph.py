@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from campaigns.engine.clock import parse_time
 from contacts.models import LifecycleStage
 from segments.conditions.schema import ConditionError
 from segments.evaluation import Known, parsed
@@ -23,14 +24,28 @@ from segments.evaluation import Known, parsed
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 SETTABLE_FIELDS = ("first_name", "last_name", "job_title", "city", "country", "source", "timezone", "phone")
 WAIT_UNITS = ("days", "hours", "minutes")
+DATE_PATH = re.compile(
+    r"^(contact\.(created_at|updated_at|attributes\.\w+)|touchpoint\.(occurred_at|properties\.\w+))$"
+)
 
-# For each type, the fields it needs (besides key, type, next) and the exits it names.
+# For each type, the fields it needs (besides key, type, next), those it may have, and the
+# exits it names.
 STEP_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
     "wait": {"fields": (), "exits": ()},
+    "wait_until_time": {"fields": ("time",), "optional": ("weekdays",), "exits": ()},
+    "wait_until_date": {"fields": ("date",), "optional": ("time",), "exits": ()},
+    "wait_for_event": {"fields": ("kinds",), "optional": ("properties",), "exits": ("yes", "no")},
     "branch": {"fields": ("conditions",), "exits": ("yes", "no")},
     "random_split": {"fields": ("paths",), "exits": ()},
     # send_email: a stored template by slug, or an inline subject and body (plain text)
     "send_email": {"fields": (), "optional": ("template", "subject", "body"), "exits": ()},
+    "send_sms": {"fields": ("body",), "exits": ()},
+    "webhook": {"fields": ("url",), "optional": ("body",), "exits": ()},
+    "assign_owner": {"fields": (), "optional": ("team",), "exits": ()},
+    "create_task": {"fields": ("title",), "optional": ("assignee", "due_hours"), "exits": ()},
+    "add_to_list": {"fields": ("list",), "exits": ()},
+    "remove_from_list": {"fields": ("list",), "exits": ()},
+    "enroll_campaign": {"fields": ("campaign",), "exits": ()},
     "add_tag": {"fields": ("tags",), "exits": ()},
     "remove_tag": {"fields": ("tags",), "exits": ()},
     "set_field": {"fields": ("field", "value"), "exits": ()},
@@ -121,14 +136,63 @@ def _check_step(step: dict, path: str, keys: set[str], known: Known) -> list[tup
     return checker(step, path, known) if checker else []
 
 
-def _check_wait(step, path, known):
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_wait(step, path, known, *, what="a wait needs a duration"):
     errors = []
     for unit in WAIT_UNITS:
         value = step.get(unit, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not _whole(value) or value < 0:
             errors.append((f"{path}.{unit}", "expected a whole number, 0 or more"))
     if not errors and wait_duration(step) <= timedelta(0):
-        errors.append((path, "a wait needs a duration: days, hours or minutes"))
+        errors.append((path, f"{what}: days, hours or minutes"))
+    return errors
+
+
+def _check_time(step, path, name="time"):
+    if name in step and parse_time(step[name]) is None:
+        return [(f"{path}.{name}", f"expected a time of day as HH:MM, e.g. 09:00, not {step[name]!r}")]
+    return []
+
+
+def _check_wait_until_time(step, path, known):
+    errors = _check_time(step, path)
+    weekdays = step.get("weekdays", [0, 1, 2, 3, 4, 5, 6])
+    if not isinstance(weekdays, list) or not weekdays or not all(_whole(d) and 0 <= d <= 6 for d in weekdays):
+        errors.append((f"{path}.weekdays", "expected a list of weekdays, 0 (Monday) to 6 (Sunday)"))
+    return errors
+
+
+def _check_wait_until_date(step, path, known):
+    errors = _check_time(step, path)
+    date = step["date"]
+    if not isinstance(date, str) or not DATE_PATH.match(date):
+        errors.append(
+            (f"{path}.date", "expected the path of a date: contact.created_at, contact.attributes.NAME, "
+             "touchpoint.occurred_at or touchpoint.properties.NAME (the touchpoint that brought the contact)")
+        )  # fmt: skip
+    for unit in ("days", "hours"):
+        if not _whole(step.get(unit, 0)):
+            errors.append((f"{path}.{unit}", "expected a whole number; negative for before the date"))
+    if "minutes" in step:
+        errors.append((f"{path}.minutes", "a date moves by days and hours"))
+    return errors
+
+
+def _check_wait_for_event(step, path, known):
+    errors = _check_wait(step, path, known, what="give the time to wait for the event before “no”")
+    kinds = step["kinds"]
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(kind, str) for kind in kinds):
+        errors.append((f"{path}.kinds", 'expected a list of touchpoint kinds, e.g. ["webinar_attended"]'))
+    else:
+        unknown = [kind for kind in kinds if kind not in known.vocabulary.kinds]
+        if unknown:
+            errors.append((f"{path}.kinds", f"unknown touchpoint kinds: {', '.join(unknown)}"))
+    if not isinstance(step.get("properties", {}), dict):
+        message = 'expected the properties it must have, e.g. {"webinar_id": "w-42"}'
+        errors.append((f"{path}.properties", message))
     return errors
 
 
@@ -175,6 +239,73 @@ def _check_send_email(step, path, known):
         if not errors:
             errors.extend((f"{path}.{name}", str(problem)) for problem in template_check(step[name]))
     return errors
+
+
+def _check_send_sms(step, path, known):
+    if not isinstance(step["body"], str) or not step["body"].strip():
+        return [(f"{path}.body", "expected the text of the message")]
+    return []
+
+
+def _check_webhook(step, path, known):
+    errors = []
+    url = step["url"]
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        errors.append((f"{path}.url", "expected an http(s) address"))
+    if not isinstance(step.get("body", {}), dict):
+        errors.append((f"{path}.body", "expected an object to send as JSON"))
+    return errors
+
+
+def _check_assign_owner(step, path, known):
+    from campaigns.models import Team
+
+    team = step.get("team")
+    if team is not None and not Team.objects.filter(slug=team).exists():
+        return [(f"{path}.team", f"no team with the slug {team!r}")]
+    return []
+
+
+def _check_create_task(step, path, known):
+    from django.contrib.auth import get_user_model
+
+    errors = []
+    if not isinstance(step["title"], str) or not step["title"].strip():
+        errors.append((f"{path}.title", "expected the task's title"))
+    assignee = step.get("assignee", "owner")
+    if assignee != "owner" and not get_user_model().objects.filter(username=assignee).exists():
+        message = f"expected “owner” (the contact's) or a username; no user {assignee!r}"
+        errors.append((f"{path}.assignee", message))
+    due = step.get("due_hours", 24)
+    if not _whole(due) or due < 0:
+        errors.append((f"{path}.due_hours", "expected a whole number of hours, 0 or more"))
+    return errors
+
+
+def _check_list(step, path, known):
+    from segments.models import Segment
+
+    slug = step["list"]
+    kind = None
+    if isinstance(slug, str):
+        kind = Segment.objects.filter(slug=slug).values_list("kind", flat=True).first()
+    if kind is None:
+        return [(f"{path}.list", f"no static list with the slug {slug!r}")]
+    if kind != Segment.Kind.STATIC:
+        return [(f"{path}.list", f"{slug} is defined by conditions; only static lists take members")]
+    return []
+
+
+_check_add_to_list = _check_remove_from_list = _check_list
+
+
+def _check_enroll_campaign(step, path, known):
+    from campaigns.models import Campaign
+
+    target = step["campaign"]
+    if not _whole(target) or not Campaign.objects.filter(pk=target).exists():
+        return [(f"{path}.campaign", f"no campaign with the id {target!r}")]
+    return []
 
 
 def _check_tags(step, path, known):

@@ -72,7 +72,11 @@ def test_publish_enroll_and_stats(writer, campaign, clock, django_capture_on_com
         == 400
     )
 
-    assert writer.post(f"{URL}{campaign['id']}/publish/").json() == {"version": 1, "status": "active"}
+    assert writer.post(f"{URL}{campaign['id']}/publish/").json() == {
+        "version": 1,
+        "status": "active",
+        "inside": {"version": 1, "inside": [], "movable": 0, "would_stay": 0},
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = writer.post(
             f"{URL}{campaign['id']}/enroll/",

@@ -69,3 +69,31 @@ def test_an_enrollments_email_lands_exactly_once(worker, mail_dir, as_marketer):
     sent = [path.read_text() for path in mail_dir.iterdir()]
     assert sum(text.count("Subject: Welcome Ada") for text in sent) == 1
     assert "To: ada@example.org" in "".join(sent)
+
+
+@pytest.mark.worker
+def test_a_field_change_enrolls_through_the_worker_and_an_event_wakes_the_wait(worker, as_marketer):
+    # given a campaign on "lifecycle stage became mql" that waits for a demo request
+    from contacts import services as contact_services
+
+    published(
+        name="MQL follow-up",
+        triggers=[{"kind": "field_changed", "field": "lifecycle_stage", "value": "mql"}],
+        steps=[
+            {"key": "demo", "type": "wait_for_event", "kinds": ["demo_request"], "days": 7,
+             "yes": "hot", "no": ""},
+            {"key": "hot", "type": "add_tag", "tags": ["asked-for-demo"]},
+        ],
+    )  # fmt: skip
+    contact = ContactFactory()
+
+    # when the contact becomes an MQL (the contacts app announces it from its worker task)
+    contact_services.contact_update(contact=contact, data={"lifecycle_stage": "mql"})
+    worker.wait_for(lambda: Enrollment.objects.filter(status="waiting").exists(), what="the enrollment")
+
+    # and then asks for a demo (announced by the touchpoints' worker task)
+    contact_services.touchpoint_create(contact=contact, kind="demo_request", channel="web")
+
+    # then the wait ends at once, by its "yes"
+    worker.wait_for(lambda: Enrollment.objects.filter(status="completed").exists(), what="the wake-up")
+    assert list(contact.tags.values_list("name", flat=True)) == ["asked-for-demo"]
