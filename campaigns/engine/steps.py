@@ -196,7 +196,25 @@ def _send_email(step, enrollment, journey, now):
         payload = {"to": email, "template": step["template"]}
     else:
         payload = {"to": email, "subject": step["subject"], "body": step["body"]}
+    if _dry():  # a simulation shows the subject as this contact would read it
+        payload = {**payload, "subject": _subject_for(step, _contact(enrollment))}
     return _outbox(step, enrollment, journey, now, channel=OutboxMessage.Channel.EMAIL, payload=payload)
+
+
+def _subject_for(step: dict, contact: Contact) -> str:
+    from campaigns.channels.rendering import RenderError
+    from campaigns.channels.services import email_template_preview
+    from campaigns.models import EmailTemplate
+
+    try:
+        if step.get("template"):
+            template = EmailTemplate.objects.filter(slug=step["template"]).first()
+            if template is None:
+                return f"(the e-mail template “{step['template']}” no longer exists)"
+            return email_template_preview(template=template, contact=contact).subject
+        return " ".join(_render(step["subject"], contact).split())
+    except RenderError as error:
+        return f"(cannot be rendered: {error})"
 
 
 def _send_sms(step, enrollment, journey, now):
