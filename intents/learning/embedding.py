@@ -24,7 +24,7 @@ import numpy as np
 MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX)"
 DIMENSIONS = 384
 MAX_TOKENS = 128  # intents are short; a longer text is read up to here
-BATCH = 64
+BATCH = 32  # texts run together: small batches of similar length waste least on padding
 VOCABULARY = Path(__file__).parent / "data" / "wordpiece-uncased-vocab.txt"
 MAX_WORD_CHARS = 100
 
@@ -125,6 +125,8 @@ class SentenceEncoder:
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # Threads that wait sleep instead of spinning: workers share the cores with the database.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
