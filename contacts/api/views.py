@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -11,6 +13,7 @@ from common.api.errors import error_response, flatten
 from common.api.renderers import CSVRenderer
 from contacts import services
 from contacts.api.serializers import (
+    MAX_TEXT,
     AccountInput,
     AccountOutput,
     AccountPatchInput,
@@ -28,6 +31,13 @@ from contacts.models import Account, Contact, Tag, Touchpoint, TouchpointKind
 from contacts.normalize import normalize_email
 
 MAX_BATCH = 1000
+# TouchpointInput's text fields: (name, max_length, required, may be empty).
+PLAIN_TEXT_FIELDS = (
+    ("email", 254, True, False), ("kind", 64, True, False), ("channel", 20, False, True),
+    ("source", 100, False, True), ("text", MAX_TEXT, False, True), ("external_id", 255, False, False),
+)  # fmt: skip
+# What DRF's CharField refuses in any text: NUL and lone surrogates.
+_REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 CONSENT_FIELDS = ("consent_email", "consent_sms")
 
 
@@ -207,16 +217,20 @@ class _TouchpointChecker:
 
     def __init__(self):
         self.serializer = TouchpointInput()
+        self.field_names = frozenset(self.serializer.fields)
+        self.occurred_at = self.serializer.fields["occurred_at"]
         self.kinds = dict(TouchpointKind.objects.filter(is_active=True).values_list("key", "default_channel"))
         self.channels = set(dict(Touchpoint._meta.get_field("channel").choices))
 
     def check(self, raw) -> tuple[TouchpointIn | None, list[dict]]:
         if not isinstance(raw, dict):
             return None, [{"path": "", "message": "expected a JSON object"}]
-        try:
-            data = self.serializer.run_validation(raw)
-        except serializers.ValidationError as error:
-            return None, flatten(error.detail)
+        data = self._plain(raw)
+        if data is None:
+            try:
+                data = self.serializer.run_validation(raw)
+            except serializers.ValidationError as error:
+                return None, flatten(error.detail)
         errors = []
         if data["kind"] not in self.kinds:
             known = ", ".join(sorted(self.kinds))
@@ -242,3 +256,37 @@ class _TouchpointChecker:
             external_id=data.get("external_id") or None,
         )
         return item, []
+
+    def _plain(self, raw: dict) -> dict | None:
+        """What the serializer would answer for an item of plain strings (and a properties
+        object), at a tenth of its cost; None when only the serializer can tell, which it
+        then does, with its messages."""
+        if not raw.keys() <= self.field_names:
+            return None
+        data: dict = {}
+        for name, limit, required, blank in PLAIN_TEXT_FIELDS:
+            if name not in raw:
+                if required:
+                    return None
+                continue
+            value = raw[name]
+            if value is None and name == "external_id":
+                data[name] = None
+                continue
+            if type(value) is not str or _REFUSED_CHARACTERS.search(value):
+                return None
+            value = value.strip()
+            if len(value) > limit or (not value and not blank):
+                return None
+            data[name] = value
+        if "properties" in raw:
+            properties = raw["properties"]
+            if type(properties) is not dict:
+                return None
+            data["properties"] = dict(properties)
+        if "occurred_at" in raw:
+            try:
+                data["occurred_at"] = self.occurred_at.run_validation(raw["occurred_at"])
+            except serializers.ValidationError:
+                return None
+        return data

@@ -142,3 +142,50 @@ def test_new_touchpoints_are_announced_after_commit(writer, django_capture_on_co
         touchpoints_captured.disconnect(receiver)
 
     assert sorted(announced) == sorted(r["id"] for r in response.json()["results"])
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        registration(1),
+        registration(2, channel="email", source="  site  ", text=" hello\n", external_id=None),
+        {"email": " a@b.co ", "kind": "page_view"},
+        {"email": "a@b.co", "kind": "page_view", "occurred_at": "2026-11-20T10:00:00"},
+        {"email": "a@b.co", "kind": "page_view", "occurred_at": "2026-11-20 10:00Z"},
+        {"email": "a@b.co", "kind": "page_view", "occurred_at": "yesterday"},
+        {"email": "a@b.co", "kind": "page_view", "occurred_at": None},
+        {"email": "a@b.co", "kind": "page_view", "external_id": ""},
+        {"email": "a@b.co", "kind": "page_view", "external_id": "   "},
+        {"email": "a@b.co", "kind": "page_view", "channel": ""},
+        {"email": "a@b.co", "kind": "page_view", "channel": None},
+        {"email": "   ", "kind": "page_view"},
+        {"email": "a@b.co"},
+        {"email": "a@b.co", "kind": 7},
+        {"email": "a@b.co", "kind": True},
+        {"email": "a@b.co", "kind": "page_view", "source": "x" * 101},
+        {"email": "a@b.co", "kind": "page_view", "source": " " + "x" * 100 + " "},
+        {"email": "a@b.co", "kind": "page_view", "text": "nul \x00"},
+        {"email": "a@b.co", "kind": "page_view", "text": "half \ud800"},
+        {"email": "a@b.co", "kind": "page_view", "properties": []},
+        {"email": "a@b.co", "kind": "page_view", "properties": {}},
+        {"email": "a@b.co", "kind": "page_view", "propertys": {}},
+    ],
+)
+def test_the_quick_check_of_an_item_answers_as_the_serializer_does(db, item):
+    # given
+    from rest_framework import serializers
+
+    from contacts.api.views import _TouchpointChecker
+
+    checker = _TouchpointChecker()
+
+    # when
+    quick = checker._plain(item)
+
+    # then
+    try:
+        expected = checker.serializer.run_validation(item)
+    except serializers.ValidationError:
+        assert quick is None
+    else:
+        assert quick is None or quick == dict(expected)
