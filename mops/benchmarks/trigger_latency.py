@@ -93,7 +93,7 @@ def trigger_latency(scale: int) -> Iterator[dict]:
     poller = threading.Thread(target=poll, daemon=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{base}/api/v1/touchpoints/", server)  # the schema takes long to build
+        _wait_until_up(f"{base}/health/", server)
         batches = [
             [{"email": f"p{n}@{run}.example.net", "kind": "email_click", "external_id": f"{run}-{n}",
               "properties": {"run": run}}
