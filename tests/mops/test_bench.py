@@ -152,3 +152,16 @@ def test_the_journey_benchmark_runs_every_contact_through_two_workers_and_cleans
     assert line["baseline_per_second"] > 0
     assert not Contact.objects.exists() and not Campaign.objects.exists()
     assert not Enrollment.objects.exists() and not OutboxMessage.objects.exists()
+
+
+@pytest.mark.worker
+def test_the_trigger_latency_benchmark_sees_every_first_e_mail_and_cleans_up(transactional_db, capsys):
+    from campaigns.models import Campaign, Enrollment, OutboxMessage
+
+    call_command("bench", "trigger_latency", "--scale", "6")
+
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
+    assert (line["bench"], line["n"], line["in_outbox"]) == ("trigger_latency", 6, 6)
+    assert 0 < line["median_seconds"] <= line["seconds"] <= line["max_seconds"]
+    assert not Contact.objects.exists() and not Campaign.objects.exists()
+    assert not Enrollment.objects.exists() and not OutboxMessage.objects.exists()
