@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from campaigns.engine.advance import campaign_actor, enrollment_finish, enrollments_advance
 from campaigns.engine.clock import parse_time
-from campaigns.engine.enroll import NotEnrollable, enroll
+from campaigns.engine.enroll import NotEnrollable, enroll, enrollments_publish
 from campaigns.engine.graph import GraphError, validate
 from campaigns.engine.steps import has_properties
 from campaigns.engine.triggers import active_triggers, events_wake
@@ -411,15 +411,6 @@ def enrollments_retry(*, enrollment_ids: Iterable[int], now: datetime | None = N
     if retried:
         transaction.on_commit(lambda: enrollments_publish(retried))
     return {"retried": retried, "not_retried": sorted(set(ids) - set(retried))}
-
-
-def enrollments_publish(enrollment_ids: list[int]) -> None:
-    """Hand enrollments that are due now to the workers (the tick would, a little later)."""
-    from campaigns.engine.enroll import ADVANCE_BATCH
-    from campaigns.tasks import enrollments_advance_task
-
-    for start in range(0, len(enrollment_ids), ADVANCE_BATCH):
-        enrollments_advance_task.delay(enrollment_ids=enrollment_ids[start : start + ADVANCE_BATCH])
 
 
 def campaign_simulate(

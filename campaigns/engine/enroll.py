@@ -100,14 +100,15 @@ def enroll(
         )
         enrollment_ids = [row[0] for row in rows]
         if enrollment_ids:
-            transaction.on_commit(lambda: _publish(enrollment_ids))
+            transaction.on_commit(lambda: enrollments_publish(enrollment_ids))
     return enrollment_ids
 
 
 ADVANCE_BATCH = 500  # enrollments per task: one batch of campaigns.engine.advance
 
 
-def _publish(enrollment_ids: list[int]) -> None:
+def enrollments_publish(enrollment_ids: list[int]) -> None:
+    """Hand enrollments that are due now to the workers, a batch per task."""
     from campaigns.tasks import enrollments_advance_task
 
     for start in range(0, len(enrollment_ids), ADVANCE_BATCH):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-from campaigns.engine.enroll import ADVANCE_BATCH, enroll
+from campaigns.engine.enroll import enroll, enrollments_publish
 from campaigns.models import Campaign, OutboxMessage, Trigger
 from segments.models import MembershipEvent
 
@@ -51,7 +51,7 @@ def tick(*, now: datetime) -> Tick:
         claimed = _claim(now)
         redelivered = _stale_messages(now)
         if claimed:
-            transaction.on_commit(lambda: _publish(claimed))
+            transaction.on_commit(lambda: enrollments_publish(claimed))
         if redelivered:
             transaction.on_commit(lambda: _redeliver(redelivered))
     return Tick(claimed=len(claimed), enrolled=enrolled, redelivered=len(redelivered))
@@ -85,13 +85,6 @@ def _stale_messages(now: datetime) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:REDELIVER_LIMIT]
     )
-
-
-def _publish(enrollment_ids: list[int]) -> None:
-    from campaigns.tasks import enrollments_advance_task
-
-    for start in range(0, len(enrollment_ids), ADVANCE_BATCH):
-        enrollments_advance_task.delay(enrollment_ids=enrollment_ids[start : start + ADVANCE_BATCH])
 
 
 def _redeliver(message_ids: list[int]) -> None:

@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from campaigns.engine import clock
-from campaigns.engine.enroll import _publish as advance_soon
 from campaigns.engine.enroll import enroll
+from campaigns.engine.enroll import enrollments_publish as advance_soon
 from campaigns.engine.steps import event_matches
 from campaigns.models import Campaign, CampaignVersion, Enrollment, Trigger
 from segments.evaluation import matching_ids_sql, parsed
