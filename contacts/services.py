@@ -598,23 +598,7 @@ def contacts_tags_add(*, contact_ids: Iterable[int], names: Iterable[str]) -> di
             [timezone.now(), list(tags), ids],
         )
         rows = sorted(cursor.fetchall())
-    added: dict[int, list[Tag]] = {}
-    for contact_id, tag_id in rows:
-        added.setdefault(contact_id, []).append(tags[tag_id])
-    action_record_many(
-        entries=[
-            ActionEntry(
-                category=Category.TAGGING,
-                verb="tag.added",
-                contact_id=contact_id,
-                obj=tags[tag_id],
-                details={"tag": tags[tag_id].name},
-            )
-            for contact_id, tag_id in rows
-        ]
-    )
-    _changed(contact_ids=added, fields=["tags"])
-    return added
+    return _tags_moved(rows, tags, verb="tag.added")
 
 
 @transaction.atomic
@@ -632,14 +616,20 @@ def contacts_tags_remove(*, contact_ids: Iterable[int], names: Iterable[str]) ->
             [ids, list(tags)],
         )
         rows = sorted(cursor.fetchall())
-    removed: dict[int, list[Tag]] = {}
+    return _tags_moved(rows, tags, verb="tag.removed")
+
+
+def _tags_moved(rows: list[tuple[int, int]], tags: dict[int, Tag], *, verb: str) -> dict[int, list[Tag]]:
+    """(contact, tag) pairs really added or removed: per contact its tags, one ledger action
+    each, and the change announced once."""
+    moved: dict[int, list[Tag]] = {}
     for contact_id, tag_id in rows:
-        removed.setdefault(contact_id, []).append(tags[tag_id])
+        moved.setdefault(contact_id, []).append(tags[tag_id])
     action_record_many(
         entries=[
             ActionEntry(
                 category=Category.TAGGING,
-                verb="tag.removed",
+                verb=verb,
                 contact_id=contact_id,
                 obj=tags[tag_id],
                 details={"tag": tags[tag_id].name},
@@ -647,8 +637,8 @@ def contacts_tags_remove(*, contact_ids: Iterable[int], names: Iterable[str]) ->
             for contact_id, tag_id in rows
         ]
     )
-    _changed(contact_ids=removed, fields=["tags"])
-    return removed
+    _changed(contact_ids=moved, fields=["tags"])
+    return moved
 
 
 @transaction.atomic
