@@ -158,9 +158,10 @@ class _Batch:
         the step, not yet run, until the moment they may (`context.held` says why)."""
         if step["type"] not in step_runners.CHANNEL_OF_STEP:
             return group
+        holds = step_runners.holds_for(step, contact_ids=[e.contact_id for e in group], now=self.now)
         free = []
         for enrollment in group:
-            hold = step_runners.held(step, contact_id=enrollment.contact_id, now=self.now)
+            hold = holds.get(enrollment.contact_id)
             if hold is None:
                 free.append(enrollment)
                 continue

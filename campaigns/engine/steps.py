@@ -9,11 +9,12 @@ would, with the same code, and says what it would do instead of doing it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from campaigns.engine import clock
 from campaigns.engine.graph import Journey, wait_duration
@@ -80,32 +81,61 @@ class Hold:
 
 
 def held(step: dict, *, contact_id: int, now: datetime) -> Hold | None:
-    """Whether the channel's limits hold this send back, and until when: first the frequency
-    cap (at most N messages per contact in the last D days, across campaigns), then quiet
-    hours in the contact's time zone, at the moment the cap lets it go."""
+    """Whether the channel's limits hold one contact's send back (the simulation asks)."""
+    return holds_for(step, contact_ids=[contact_id], now=now).get(contact_id)
+
+
+def holds_for(step: dict, *, contact_ids: Sequence[int], now: datetime) -> dict[int, Hold]:
+    """The contacts whose send the channel's limits hold back, and until when: first the
+    frequency cap (at most N messages per contact in the last D days, across campaigns),
+    then quiet hours in the contact's time zone, at the moment the cap lets it go. Two
+    queries for the whole group, whatever its size."""
     channel = CHANNEL_OF_STEP.get(step["type"])
     rule = SendingRule.objects.filter(channel=channel).first() if channel else None
-    if rule is None:
-        return None
-    until, reasons = now, []
+    if rule is None or not contact_ids:
+        return {}
+    until = dict.fromkeys(contact_ids, now)
+    reasons: dict[int, list[str]] = {contact_id: [] for contact_id in contact_ids}
     if rule.cap_messages:
         period = timedelta(days=rule.cap_days)
-        recent = list(
-            OutboxMessage.objects.filter(contact_id=contact_id, channel=channel, created_at__gt=now - period)
-            .exclude(status=OutboxMessage.Status.SUPPRESSED)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)[: rule.cap_messages]
-        )
-        if len(recent) >= rule.cap_messages:  # free again when the oldest of them leaves the period
-            until = recent[-1] + period
-            reasons.append(f"frequency cap: {rule.cap_messages} per {rule.cap_days} days")
+        for contact_id, oldest in _capped(channel, rule.cap_messages, contact_ids, since=now - period):
+            until[contact_id] = oldest + period  # free again when the oldest leaves the period
+            reasons[contact_id].append(f"frequency cap: {rule.cap_messages} per {rule.cap_days} days")
     if rule.quiet_start is not None:
-        tz = clock.zone(Contact.objects.filter(pk=contact_id).values_list("timezone", flat=True).first())
-        opening = clock.quiet_until(until, rule.quiet_start, rule.quiet_end, tz)
-        if opening is not None:
-            until = opening
-            reasons.append(f"quiet hours {rule.quiet_start:%H:%M} to {rule.quiet_end:%H:%M}")
-    return Hold(until=until, reason=", ".join(reasons)) if reasons else None
+        zones = dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "timezone"))
+        window = f"quiet hours {rule.quiet_start:%H:%M} to {rule.quiet_end:%H:%M}"
+        for contact_id in contact_ids:
+            tz = clock.zone(zones.get(contact_id))
+            opening = clock.quiet_until(until[contact_id], rule.quiet_start, rule.quiet_end, tz)
+            if opening is not None:
+                until[contact_id] = opening
+                reasons[contact_id].append(window)
+    return {
+        contact_id: Hold(until=until[contact_id], reason=", ".join(why))
+        for contact_id, why in reasons.items()
+        if why
+    }
+
+
+def _capped(
+    channel: str, cap: int, contact_ids: Sequence[int], *, since: datetime
+) -> list[tuple[int, datetime]]:
+    """Contacts with `cap` or more messages on the channel since then, each with the time of
+    the cap-th most recent one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT contact_id, created_at FROM (
+                SELECT contact_id, created_at,
+                       row_number() OVER (PARTITION BY contact_id ORDER BY created_at DESC) AS nth
+                  FROM campaigns_outboxmessage
+                 WHERE contact_id = ANY(%s) AND channel = %s AND created_at > %s AND status <> %s
+            ) recent
+             WHERE nth = %s
+            """,
+            [list(contact_ids), channel, since, OutboxMessage.Status.SUPPRESSED, cap],
+        )
+        return cursor.fetchall()
 
 
 def holds(tree, *, contact_id: int, now: datetime, known: Known) -> bool:

@@ -49,6 +49,26 @@ def test_the_frequency_cap_holds_a_message_until_the_period_lets_it_go(as_market
     assert list(contact.tags.values_list("name", flat=True)) == ["after"]
 
 
+def test_in_a_batch_only_the_contacts_at_their_cap_wait(as_marketer, clock):
+    # given a cap of one e-mail a week, and one of three contacts already mailed
+    SendingRule.objects.create(channel="email", cap_messages=1, cap_days=7)
+    mailed, fresh, other = ContactFactory(), ContactFactory(), ContactFactory()
+    earlier = published(name="Earlier", steps=[mail("earlier")])
+    campaign_enroll(campaign=earlier, contact_ids=[mailed.pk])
+    run_due()
+    clock.shift(timedelta(hours=1))
+
+    # when all three reach an e-mail in the same batch
+    later = published(name="Later", steps=[mail("later")])
+    campaign_enroll(campaign=later, contact_ids=[mailed.pk, fresh.pk, other.pk])
+    run_due()
+
+    # then the two fresh ones are sent to, the mailed one waits for its week to pass
+    statuses = dict(Enrollment.objects.filter(campaign=later).values_list("contact_id", "status"))
+    assert statuses == {mailed.pk: "waiting", fresh.pk: "completed", other.pk: "completed"}
+    assert Enrollment.objects.get(campaign=later, contact=mailed).next_run_at == NOW + timedelta(days=7)
+
+
 def test_the_cap_is_per_channel(as_marketer, clock):
     SendingRule.objects.create(channel="sms", cap_messages=1, cap_days=7)
     contact = ContactFactory(phone="+33612345678")
