@@ -12,6 +12,7 @@ from contacts.models import (
     Account,
     ConsentChange,
     Contact,
+    PendingTouchpoint,
     Suppression,
     SuppressionReason,
     Tag,
@@ -395,3 +396,28 @@ class SuppressionAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for suppression in queryset:
             services.suppression_remove(suppression=suppression)
+
+
+@admin.register(PendingTouchpoint)
+class PendingTouchpointAdmin(admin.ModelAdmin):
+    """Touchpoints the workers have not reacted to yet; those that failed again and again
+    stay here with their error until a person tries them again."""
+
+    list_display = ["touchpoint_id", "queued_at", "attempts", "error", "claimed_until"]
+    list_filter = [("error", admin.EmptyFieldListFilter)]
+    actions = ["try_again"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("contacts.change_pendingtouchpoint")
+
+    @admin.action(description="Try the selected touchpoints again now", permissions=["retry"])
+    def try_again(self, request, queryset):
+        count = services.touchpoints_retry(touchpoint_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} touchpoint(s) will be tried again now.")

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from common.copy import reserve_ids
 from contacts.models import Contact, Touchpoint
+from contacts.services import touchpoints_queue
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record_many
 
@@ -140,9 +141,5 @@ def touchpoints_ingest(*, items: Sequence[TouchpointIn]) -> list[IngestResult]:
             ),
         ]
     )
-    if inserted:
-        from contacts.tasks import touchpoints_captured_task
-
-        created_ids = sorted(inserted)
-        transaction.on_commit(lambda: touchpoints_captured_task.delay(touchpoint_ids=created_ids))
+    touchpoints_queue(touchpoint_ids=inserted)
     return results

@@ -272,6 +272,23 @@ class Touchpoint(models.Model):
         return ", ".join(f"{key}: {value}" for key, value in list(self.properties.items())[:3])
 
 
+class PendingTouchpoint(models.Model):
+    """A stored touchpoint that intents, segments and campaigns have not reacted to yet.
+    Written in the transaction that stores the touchpoint, so a lost task message loses
+    nothing: the next wake-up or the beat finds it here. A worker leases a batch while it
+    works on it; a worker that dies leaves the lease to run out. Only the id is kept: a
+    touchpoint deleted in the meantime is dropped when its turn comes."""
+
+    touchpoint_id = models.BigIntegerField(primary_key=True)
+    queued_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"touchpoint {self.touchpoint_id} waiting since {self.queued_at:%Y-%m-%d %H:%M:%S}"
+
+
 class ImportJob(models.Model):
     """One run of an import command: which file, who ran it, how it ended and what came
     of it. Written outside the import's transaction, so a failed run is remembered too."""

@@ -6,10 +6,13 @@ its action in the ledger in that same transaction, with the actor from the conte
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.functions import Lower
@@ -21,6 +24,7 @@ from contacts.models import (
     ConsentStatus,
     Contact,
     ContactTag,
+    PendingTouchpoint,
     Suppression,
     SuppressionReason,
     Tag,
@@ -31,6 +35,8 @@ from contacts.normalize import normalize_email, normalize_tag_name
 from ledger.context import current_actor
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
+
+logger = logging.getLogger(__name__)
 
 CONTACT_FIELDS = (
     "email", "first_name", "last_name", "phone", "job_title", "city", "country", "timezone",
@@ -442,13 +448,7 @@ def touchpoint_create(
         channel=touchpoint.channel,
         details={"kind": kind},
     )
-
-    def announce() -> None:
-        from contacts.tasks import touchpoints_captured_task
-
-        touchpoints_captured_task.delay(touchpoint_ids=[touchpoint.pk])
-
-    transaction.on_commit(announce)
+    touchpoints_queue(touchpoint_ids=[touchpoint.pk])
     return touchpoint
 
 
@@ -498,6 +498,102 @@ def touchpoints_announce(*, touchpoint_ids: list[int]) -> int:
     if existing:
         touchpoints_captured.send(sender=Touchpoint, touchpoint_ids=existing)
     return len(existing)
+
+
+REACT_BATCH = 500  # touchpoints a worker takes from the pending queue at a time
+REACT_SECONDS = 60.0  # one task's share of a long queue
+REACT_ATTEMPTS = 5  # after that many failures a pending touchpoint stays, with its error, for a person
+
+
+def touchpoints_queue(*, touchpoint_ids: Iterable[int]) -> None:
+    """Queue new touchpoints for the apps that react to them, in the caller's transaction,
+    and wake a worker once it commits."""
+    ids = sorted(set(touchpoint_ids))
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contacts_pendingtouchpoint (touchpoint_id, queued_at, attempts, error)"
+            " SELECT unnest(%s::bigint[]), %s, 0, '' ON CONFLICT DO NOTHING",
+            [ids, timezone.now()],
+        )
+    from contacts.tasks import touchpoints_captured_task
+
+    transaction.on_commit(touchpoints_captured_task.delay)
+
+
+def touchpoints_react(*, batch: int = REACT_BATCH, seconds: float = REACT_SECONDS) -> int:
+    """Announce the pending touchpoints, a leased batch at a time, until none is due; returns
+    how many were announced. Whatever arrived while a worker was busy goes in its next
+    batch, so a busy minute costs a few large batches, not one task per request. A batch
+    that fails waits (longer after each failure) and is then retried one touchpoint at a
+    time, so one bad touchpoint never holds up the others. Under endless load the task
+    hands over to a fresh one after `seconds`, well inside Celery's time limit."""
+    announced = 0
+    deadline = time.monotonic() + seconds
+    while True:
+        if time.monotonic() > deadline:
+            from contacts.tasks import touchpoints_captured_task
+
+            touchpoints_captured_task.delay()
+            return announced
+        ids = _pending_claim(fresh=True, limit=batch) or _pending_claim(fresh=False, limit=1)
+        if not ids:
+            return announced
+        try:
+            announced += touchpoints_announce(touchpoint_ids=ids)
+        except Exception as error:
+            logger.exception("reacting to touchpoints %s failed", ids[:20])
+            _pending_failed(ids, error)
+        else:
+            PendingTouchpoint.objects.filter(touchpoint_id__in=ids).delete()
+
+
+def touchpoints_retry(*, touchpoint_ids: Iterable[int]) -> int:
+    """A person asks for failed touchpoints to be tried again now, from the start."""
+    with transaction.atomic():
+        count = PendingTouchpoint.objects.filter(touchpoint_id__in=list(touchpoint_ids)).update(
+            attempts=0, error="", claimed_until=None
+        )
+        from contacts.tasks import touchpoints_captured_task
+
+        transaction.on_commit(touchpoints_captured_task.delay)
+    return count
+
+
+def _pending_claim(*, fresh: bool, limit: int) -> list[int]:
+    """Lease due pending touchpoints: never tried ones, or failed ones whose wait is over."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE contacts_pendingtouchpoint p
+               SET claimed_until = %s
+             WHERE p.touchpoint_id IN (
+                   SELECT touchpoint_id FROM contacts_pendingtouchpoint
+                    WHERE (claimed_until IS NULL OR claimed_until < %s)
+                      AND (attempts = 0) = %s AND attempts < %s
+                    ORDER BY touchpoint_id
+                    LIMIT %s
+                      FOR UPDATE SKIP LOCKED)
+            RETURNING p.touchpoint_id
+            """,
+            [now + timedelta(seconds=settings.TOUCHPOINTS_LEASE_SECONDS), now, fresh, REACT_ATTEMPTS, limit],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _pending_failed(ids: list[int], error: Exception) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE contacts_pendingtouchpoint
+               SET attempts = attempts + 1, error = %s,
+                   claimed_until = %s + make_interval(secs => 30 * power(2, attempts))
+             WHERE touchpoint_id = ANY(%s)
+            """,
+            [f"{type(error).__name__}: {error}"[:2000], timezone.now(), ids],
+        )
 
 
 ANNOUNCE_BATCH = 5000

@@ -26,13 +26,14 @@ def contact_capture_task(
     return touchpoint.pk
 
 
-@shared_task(acks_late=True, max_retries=5)
-def touchpoints_captured_task(*, touchpoint_ids: list[int]) -> int:
-    """New touchpoints are announced to whoever reacts to them (intents, segments,
-    campaigns connect to contacts.signals.touchpoints_captured)."""
-    from contacts.services import touchpoints_announce
+@shared_task(acks_late=True, max_retries=0)
+def touchpoints_captured_task() -> int:
+    """New touchpoints wait in PostgreSQL; this wakes a worker to announce them to whoever
+    reacts to them (intents, segments, campaigns connect to contacts.signals.touchpoints_captured).
+    Also on the beat, for any whose wake-up was lost or whose worker died."""
+    from contacts.services import touchpoints_react
 
-    return touchpoints_announce(touchpoint_ids=touchpoint_ids)
+    return touchpoints_react()
 
 
 @shared_task(acks_late=True, max_retries=0)

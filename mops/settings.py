@@ -184,11 +184,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # again (a killed worker), and how long a pending message waits before it is published again.
 CAMPAIGNS_LEASE_SECONDS = env.int("CAMPAIGNS_LEASE_SECONDS", default=300)
 CAMPAIGNS_REDELIVER_SECONDS = env.int("CAMPAIGNS_REDELIVER_SECONDS", default=120)
+# Touchpoints waiting for intents, segments and campaigns: how long a worker's lease on a
+# batch lasts before another worker may take it (the first one died).
+TOUCHPOINTS_LEASE_SECONDS = env.int("TOUCHPOINTS_LEASE_SECONDS", default=300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Installed into django-celery-beat's tables when beat starts; editable in the admin after.
 CELERY_BEAT_SCHEDULE = {
+    # Touchpoints whose wake-up message was lost, or whose worker died, are reacted to.
+    "touchpoints-react": {"task": "contacts.tasks.touchpoints_captured_task", "schedule": 10.0},
     # Conditions such as "in the last 30 days" change answer with the clock alone.
     "segments-rebuild-timed": {"task": "segments.tasks.segments_rebuild_timed_task", "schedule": 600.0},
     "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},

@@ -25,7 +25,7 @@ import httpx
 from django.db import connection, transaction
 
 from common.db import database_url
-from contacts.models import Contact, Touchpoint
+from contacts.models import Contact, PendingTouchpoint, Touchpoint
 from ledger.api_keys import api_key_create
 from ledger.models import Action, ApiKey, Integration
 from mops.benchmarks import benchmark, result
@@ -109,6 +109,9 @@ def _clean_up(run: str, integration_name: str) -> None:
     contacts = Contact.objects.filter(email__endswith=f"@{run}.example.net")
     contact_ids = list(contacts.values_list("pk", flat=True))
     Action.objects.filter(contact_id__in=contact_ids).delete()
+    PendingTouchpoint.objects.filter(
+        touchpoint_id__in=Touchpoint.objects.filter(contact_id__in=contact_ids).values("pk")
+    ).delete()
     Touchpoint.objects.filter(contact_id__in=contact_ids).delete()
     contacts.delete()
     ApiKey.objects.filter(integration__name=integration_name).delete()

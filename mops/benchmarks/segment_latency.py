@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from common.db import database_url
-from contacts.models import Contact, Touchpoint
+from contacts.models import Contact, PendingTouchpoint, Touchpoint
 from ledger.api_keys import api_key_create
 from ledger.context import Actor, acting_as
 from ledger.models import Action, ApiKey, Integration
@@ -149,6 +149,9 @@ def _clean_up(run: str, integration_name: str, segment: Segment) -> None:
     Membership.objects.filter(segment=segment).delete()
     Action.objects.filter(contact_id__in=contact_ids).delete()
     Action.objects.filter(object_type="segments.segment", object_id=str(segment.pk)).delete()
+    PendingTouchpoint.objects.filter(
+        touchpoint_id__in=Touchpoint.objects.filter(contact_id__in=contact_ids).values("pk")
+    ).delete()
     Touchpoint.objects.filter(contact_id__in=contact_ids).delete()
     contacts.delete()
     segment.delete()

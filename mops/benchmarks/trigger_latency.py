@@ -23,7 +23,7 @@ from django.db import connection, connections
 
 from campaigns.models import Campaign, Enrollment, OutboxMessage
 from campaigns.services import campaign_create, campaign_publish
-from contacts.models import Contact, Touchpoint
+from contacts.models import Contact, PendingTouchpoint, Touchpoint
 from ledger.api_keys import api_key_create
 from ledger.context import Actor, acting_as
 from ledger.models import Action, ApiKey, Integration
@@ -171,6 +171,9 @@ def _clean_up(run: str, integration_name: str, campaign: Campaign) -> None:
     Action.objects.filter(contact_id__in=contact_ids).delete()
     Action.objects.filter(object_type="campaigns.campaign", object_id=str(campaign.pk)).delete()
     OutboxMessage.objects.filter(contact_id__in=contact_ids).delete()
+    PendingTouchpoint.objects.filter(
+        touchpoint_id__in=Touchpoint.objects.filter(contact_id__in=contact_ids).values("pk")
+    ).delete()
     Touchpoint.objects.filter(contact_id__in=contact_ids).delete()
     Contact.objects.filter(pk__in=contact_ids).delete()
     campaign.delete()

@@ -1,7 +1,8 @@
 import pytest
+from django.db import transaction
 
 from contacts.models import Touchpoint
-from contacts.tasks import touchpoints_captured_task
+from contacts.services import touchpoints_queue
 from intents.models import BehaviourRule, Intent, IntentSignal, TouchpointIntent
 from ledger.models import Action
 from tests.factories import TouchpointFactory
@@ -18,8 +19,9 @@ def test_a_real_worker_recognises_announced_touchpoints(celery_worker_process):
     )
     touchpoint = TouchpointFactory(kind_id="page_view", properties={"path": "/pricing"})
 
-    # when the touchpoint is announced, as ingestion does
-    touchpoints_captured_task.delay(touchpoint_ids=[touchpoint.pk])
+    # when the touchpoint is queued, as ingestion does, and the worker woken after commit
+    with transaction.atomic():
+        touchpoints_queue(touchpoint_ids=[touchpoint.pk])
 
     # then the worker process recognised it, and the contact's signal and the ledger say so
     celery_worker_process.wait_for(
