@@ -25,10 +25,10 @@ import httpx
 from django.db import connection, transaction
 
 from common.db import database_url
-from contacts.models import Contact, PendingTouchpoint, Touchpoint
+from contacts.models import Touchpoint
 from ledger.api_keys import api_key_create
-from ledger.models import Action, ApiKey, Integration
 from mops.benchmarks import benchmark, result
+from mops.benchmarks.api_load import run_contacts_delete
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -105,19 +105,6 @@ def _raw_copy_seconds(batches: list[list[dict]]) -> float:
     return time.perf_counter() - started
 
 
-def _clean_up(run: str, integration_name: str) -> None:
-    contacts = Contact.objects.filter(email__endswith=f"@{run}.example.net")
-    contact_ids = list(contacts.values_list("pk", flat=True))
-    Action.objects.filter(contact_id__in=contact_ids).delete()
-    PendingTouchpoint.objects.filter(
-        touchpoint_id__in=Touchpoint.objects.filter(contact_id__in=contact_ids).values("pk")
-    ).delete()
-    Touchpoint.objects.filter(contact_id__in=contact_ids).delete()
-    contacts.delete()
-    ApiKey.objects.filter(integration__name=integration_name).delete()
-    Integration.objects.filter(name=integration_name).delete()
-
-
 @benchmark(
     "ingest_api", default_scale=100_000, description="touchpoints posted to the running API in batches of 500"
 )
@@ -132,7 +119,7 @@ def ingest_api(scale: int) -> Iterator[dict]:
         stored = Touchpoint.objects.filter(external_id__startswith=f"{run}-").count()
     finally:
         # What the server committed is removed however the run ended.
-        _clean_up(run, integration_name)
+        run_contacts_delete(run, integration_name)
     yield result(
         bench="ingest_api",
         n=scale,

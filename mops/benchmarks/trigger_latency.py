@@ -16,18 +16,17 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from django.db import connection, connections
 
-from campaigns.models import Campaign, Enrollment, OutboxMessage
+from campaigns.models import Campaign, Enrollment
 from campaigns.services import campaign_create, campaign_publish
-from contacts.models import Contact, PendingTouchpoint, Touchpoint
+from contacts.models import Contact
 from ledger.api_keys import api_key_create
 from ledger.context import Actor, acting_as
-from ledger.models import Action, ApiKey, Integration
+from ledger.models import Action
 from mops.benchmarks import benchmark, result
+from mops.benchmarks.api_load import first_clicks, p95_counting_missing, post_paced, run_contacts_delete
 from mops.benchmarks.ingest_api import _free_port, _serve, _wait_until_up
 from mops.benchmarks.workers import worker_start, worker_stop
 
@@ -69,7 +68,6 @@ def trigger_latency(scale: int) -> Iterator[dict]:
     worker = worker_start(name=run, pool="threads", concurrency=4, env={"EMAIL_URL": f"filemail:///{mail}"})
     sent: dict[str, float] = {}
     seen: dict[int, float] = {}
-    request_seconds: list[float] = []
     stop = threading.Event()
 
     def poll() -> None:
@@ -96,40 +94,14 @@ def trigger_latency(scale: int) -> Iterator[dict]:
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{base}/health/", server)
-        batches = [
-            [{"email": f"p{n}@{run}.example.net", "kind": "email_click", "external_id": f"{run}-{n}",
-              "properties": {"run": run}}
-             for n in range(start, min(start + BATCH, scale))]
-            for start in range(0, scale, BATCH)
-        ]  # fmt: skip
-        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {raw_key}"}, timeout=30)
-
-        def post(batch: list[dict]) -> None:
-            now = time.time()
-            for item in batch:
-                sent[item["email"]] = now
-            started = time.perf_counter()
-            response = client.post("/api/v1/touchpoints/", json=batch)
-            request_seconds.append(time.perf_counter() - started)
-            if response.status_code != 201:
-                raise RuntimeError(f"{response.status_code} {response.text[:300]}")
-
         poller.start()
-        interval = BATCH / RATE
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            futures = []
-            for index, batch in enumerate(batches):
-                delay = started + index * interval - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(post, batch))
-            for future in futures:
-                future.result()
+        request_seconds = post_paced(
+            base=base, raw_key=raw_key, batches=first_clicks(run, scale, BATCH, {"run": run}), rate=RATE,
+            sent=sent, clock=time.time,
+        )  # fmt: skip
         deadline = time.monotonic() + 60
         while len(seen) < scale and time.monotonic() < deadline:
             time.sleep(0.2)
-        client.close()
     finally:
         stop.set()
         if poller.is_alive():
@@ -138,15 +110,13 @@ def trigger_latency(scale: int) -> Iterator[dict]:
         worker_stop(server)
     emails = dict(Contact.objects.filter(email__endswith=f"@{run}.example.net").values_list("pk", "email"))
     latencies = sorted(at - sent[emails[contact_id]] for contact_id, at in seen.items())
-    # A touchpoint whose e-mail never reached the outbox counts as infinitely late.
-    late = latencies + [float("inf")] * (scale - len(latencies))
     entered = dict(Enrollment.objects.filter(campaign=campaign).values_list("contact_id", "entered_at"))
     to_enrolled = [entered[c].timestamp() - sent[emails[c]] for c in seen if c in entered]
     try:
         yield result(
             bench="trigger_latency",
             n=scale,
-            seconds=late[max(int(len(late) * 0.95) - 1, 0)],
+            seconds=p95_counting_missing(latencies, scale),
             baseline="the API request alone (median)",
             baseline_seconds=statistics.median(request_seconds),
             per="touchpoint",
@@ -165,21 +135,10 @@ def trigger_latency(scale: int) -> Iterator[dict]:
 
 
 def _clean_up(run: str, integration_name: str, campaign: Campaign) -> None:
-    contact_ids = list(
-        Contact.objects.filter(email__endswith=f"@{run}.example.net").values_list("pk", flat=True)
-    )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM campaigns_outboxmessage WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM campaigns_steprun WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM campaigns_enrollment WHERE campaign_id = %s", [campaign.pk])
-    Action.objects.filter(contact_id__in=contact_ids).delete()
     Action.objects.filter(object_type="campaigns.campaign", object_id=str(campaign.pk)).delete()
-    OutboxMessage.objects.filter(contact_id__in=contact_ids).delete()
-    PendingTouchpoint.objects.filter(
-        touchpoint_id__in=Touchpoint.objects.filter(contact_id__in=contact_ids).values("pk")
-    ).delete()
-    Touchpoint.objects.filter(contact_id__in=contact_ids).delete()
-    Contact.objects.filter(pk__in=contact_ids).delete()
+    run_contacts_delete(run, integration_name)
     campaign.delete()
-    ApiKey.objects.filter(integration__name=integration_name).delete()
-    Integration.objects.filter(name=integration_name).delete()

@@ -52,7 +52,7 @@ def test_import_benchmarks_measure_rows_per_second_and_leave_nothing(db, capsys,
 
 @pytest.mark.worker
 def test_the_api_benchmark_posts_to_a_real_server_and_cleans_up(transactional_db, capsys):
-    from contacts.models import Touchpoint
+    from contacts.models import PendingTouchpoint, Touchpoint
     from ledger.models import ApiKey
 
     call_command("bench", "ingest_api", "--scale", "1000")
@@ -60,6 +60,7 @@ def test_the_api_benchmark_posts_to_a_real_server_and_cleans_up(transactional_db
     (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert (line["created"], line["stored"], line["per"]) == (1000, 1000, "touchpoint")
     assert not Touchpoint.objects.exists()
+    assert not PendingTouchpoint.objects.exists()  # no worker ran; nothing is left queued
     assert not Contact.objects.exists()
     assert not ApiKey.objects.exists()
 
