@@ -178,15 +178,20 @@ def _random_split(step, enrollment, journey, now):
     return Outcome(detail={"bucket": bucket})  # unreachable when the percentages add up to 100
 
 
-def _render(text: str, contact: Contact) -> str:
-    """SMS and webhook texts are personalised in the e-mails' sandbox: plain values of the
-    contact and its account, never a model, a setting or a method."""
+def _render(text: str, contact: Contact, campaign_id: int | None = None) -> str:
+    """SMS, webhook and task texts are personalised in the e-mails' sandbox: plain values of
+    the contact, its account and the campaign's name, never a model, a setting or a method."""
     from campaigns.channels import email as email_channel
     from campaigns.channels import rendering
 
     contact_row, account_row = email_channel.contact_values([contact.pk])[contact.pk]
-    data = email_channel.template_data(contact=contact_row, account=account_row, campaign_name="")
+    name = _campaign_name(campaign_id)
+    data = email_channel.template_data(contact=contact_row, account=account_row, campaign_name=name)
     return rendering.render(text, data, autoescape=False)
+
+
+def _campaign_name(campaign_id: int | None) -> str:
+    return Campaign.objects.filter(pk=campaign_id).values_list("name", flat=True).first() or ""
 
 
 def _outbox(step, enrollment, journey, now, *, channel: str, payload: dict) -> Outcome:
@@ -227,11 +232,11 @@ def _send_email(step, enrollment, journey, now):
     else:
         payload = {"to": email, "subject": step["subject"], "body": step["body"]}
     if _dry():  # a simulation shows the subject as this contact would read it
-        payload = {**payload, "subject": _subject_for(step, _contact(enrollment))}
+        payload = {**payload, "subject": _subject_for(step, _contact(enrollment), enrollment.campaign_id)}
     return _outbox(step, enrollment, journey, now, channel=OutboxMessage.Channel.EMAIL, payload=payload)
 
 
-def _subject_for(step: dict, contact: Contact) -> str:
+def _subject_for(step: dict, contact: Contact, campaign_id: int | None) -> str:
     from campaigns.channels.rendering import RenderError
     from campaigns.channels.services import email_template_preview
     from campaigns.models import EmailTemplate
@@ -241,8 +246,9 @@ def _subject_for(step: dict, contact: Contact) -> str:
             template = EmailTemplate.objects.filter(slug=step["template"]).first()
             if template is None:
                 return f"(the e-mail template “{step['template']}” no longer exists)"
-            return email_template_preview(template=template, contact=contact).subject
-        return " ".join(_render(step["subject"], contact).split())
+            name = _campaign_name(campaign_id)
+            return email_template_preview(template=template, contact=contact, campaign_name=name).subject
+        return " ".join(_render(step["subject"], contact, campaign_id).split())
     except RenderError as error:
         return f"(cannot be rendered: {error})"
 
@@ -252,17 +258,17 @@ def _send_sms(step, enrollment, journey, now):
     if not contact.phone:
         following = _following(step, enrollment, journey)
         return Outcome(next=following, detail={"skipped": "the contact has no phone"})
-    payload = {"to": contact.phone, "body": _render(step["body"], contact)}
+    payload = {"to": contact.phone, "body": _render(step["body"], contact, enrollment.campaign_id)}
     return _outbox(step, enrollment, journey, now, channel=OutboxMessage.Channel.SMS, payload=payload)
 
 
-def _rendered(value, contact: Contact):
+def _rendered(value, contact: Contact, campaign_id: int):
     if isinstance(value, str):
-        return _render(value, contact)
+        return _render(value, contact, campaign_id)
     if isinstance(value, dict):
-        return {key: _rendered(item, contact) for key, item in value.items()}
+        return {key: _rendered(item, contact, campaign_id) for key, item in value.items()}
     if isinstance(value, list):
-        return [_rendered(item, contact) for item in value]
+        return [_rendered(item, contact, campaign_id) for item in value]
     return value
 
 
@@ -272,7 +278,7 @@ def _webhook(step, enrollment, journey, now):
         "contact": {"id": contact.pk, "email": contact.email},
         "campaign": enrollment.campaign_id,
         "step": step["key"],
-        **_rendered(step.get("body") or {}, contact),
+        **_rendered(step.get("body") or {}, contact, enrollment.campaign_id),
     }
     payload = {"url": step["url"], "body": body}
     return _outbox(step, enrollment, journey, now, channel=OutboxMessage.Channel.WEBHOOK, payload=payload)
@@ -412,7 +418,7 @@ def _create_task(step, enrollment, journey, now):
         from django.contrib.auth import get_user_model
 
         assignee_id = get_user_model().objects.filter(username=assignee).values_list("pk", flat=True).first()
-    title = _render(step["title"], contact)
+    title = _render(step["title"], contact, enrollment.campaign_id)
     due_at = now + timedelta(hours=step.get("due_hours", 24))
     if _dry():
         would = {"title": title, "assignee": assignee_id, "due_at": due_at.isoformat()}

@@ -16,8 +16,14 @@ from tests.factories import ContactFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+SMS = "Hi {{ contact.first_name }}, {{ campaign.name }}"
+
+
 def test_send_sms_writes_one_outbox_message_and_skips_who_has_no_phone(as_marketer, clock):
-    campaign = published(steps=[{"key": "text", "type": "send_sms", "body": "Hi {{ contact.first_name }}"}])
+    campaign = published(
+        name="Spring sale",
+        steps=[{"key": "text", "type": "send_sms", "body": SMS}],
+    )
     anne, bert = ContactFactory(first_name="Anne", phone="+33612345678"), ContactFactory(phone="")
     campaign_enroll(campaign=campaign, contact_ids=[anne.pk, bert.pk])
 
@@ -26,14 +32,16 @@ def test_send_sms_writes_one_outbox_message_and_skips_who_has_no_phone(as_market
 
     message = OutboxMessage.objects.get()
     assert (message.channel, message.contact_id) == ("sms", anne.pk)
-    assert message.payload == {"to": "+33612345678", "body": "Hi Anne"}
+    assert message.payload == {"to": "+33612345678", "body": "Hi Anne, Spring sale"}
     assert set(Enrollment.objects.values_list("status", flat=True)) == {"completed"}
 
 
 def test_webhook_writes_its_url_and_body(as_marketer, clock):
     campaign = published(
         steps=[{"key": "crm", "type": "webhook", "url": "https://crm.example.com/hook",
-                "body": {"event": "hot lead", "name": "{{ contact.first_name }}"}}]
+                "body": {"event": "hot lead", "name": "{{ contact.first_name }}",
+                         "via": "{{ campaign.name }}"}}],
+        name="Hot leads",
     )  # fmt: skip
     contact = ContactFactory(first_name="Ada", email="ada@example.org")
     campaign_enroll(campaign=campaign, contact_ids=[contact.pk])
@@ -45,7 +53,7 @@ def test_webhook_writes_its_url_and_body(as_marketer, clock):
     assert message.payload == {
         "url": "https://crm.example.com/hook",
         "body": {"contact": {"id": contact.pk, "email": "ada@example.org"}, "campaign": campaign.pk,
-                 "step": "crm", "event": "hot lead", "name": "Ada"},
+                 "step": "crm", "event": "hot lead", "name": "Ada", "via": "Hot leads"},
     }  # fmt: skip
 
 
