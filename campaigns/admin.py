@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from campaigns import services
+from campaigns import journey_graph, journey_svg, services
 from campaigns.admin_channels import DeliveryLog
 from campaigns.channels import services as email_services
 from campaigns.channels.rendering import RenderError
@@ -298,41 +298,40 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="the journey")
     def journey(self, campaign):
-        """The published journey as a flow a person reads, with each step's counts."""
+        """The published journey drawn as a flow a person reads, with each step's counts and
+        how many of those who entered it reached the goal."""
         if campaign is None or not campaign.pk:
             return "Save the campaign to see its journey."
         stats = campaign_stats(campaign=campaign)
         if not stats["steps"]:
             return "No steps yet."
-        steps = {
-            step["key"]: step for step in (campaign.version.steps if campaign.version_id else campaign.steps)
-        }
-        cards = format_html_join(
-            "",
-            '<li class="journey-step journey-{}"><div class="journey-head">'
-            '<span class="journey-type">{}</span> <code>{}</code></div><div class="journey-what">{}</div>'
-            '<div class="journey-counts">{} entered · {} waiting · {} done · {} failed</div>{}</li>',
-            (
-                (
-                    row["type"],
-                    STEP_TYPE_NAMES.get(row["type"], row["type"]),
-                    row["key"],
-                    describe(steps[row["key"]]),
-                    row["entered"],
-                    row["waiting"],
-                    row["completed"],
-                    row["failed"],
-                    exits(steps[row["key"]]),
-                )
-                for row in stats["steps"]
-            ),
+        steps = campaign.version.steps if campaign.version_id else campaign.steps
+        goal_tree = campaign.version.goal if campaign.version_id else campaign.goal
+        goal = None
+        if stats["goal"] is not None:
+            goal = {**stats["goal"], "sentence": _sentence(goal_tree)}
+        graph = journey_svg.render(
+            journey_graph.layout(steps),
+            names=STEP_TYPE_NAMES,
+            details={step["key"]: describe(step) for step in steps},
+            counts={row["key"]: row for row in stats["steps"]},
+            entry=_ways_in(campaign),
+            goal=goal,
         )
         totals = ", ".join(f"{count} {status}" for status, count in stats["enrollments"].items() if count)
         source = f"published v{stats['version']}" if stats["version"] else "draft, not published"
+        reached = ""
+        if goal:
+            share = f" ({100 * goal['reached'] / goal['contacts']:.0f}%)" if goal["contacts"] else ""
+            reached = format_html(
+                '<p class="journey-goal">Goal: {}. <strong>{} of {}</strong> contacts who entered '
+                "reach it now{}.</p>",
+                goal["sentence"], goal["reached"], goal["contacts"], share,
+            )  # fmt: skip
         return format_html(
-            '<div class="journey"><p class="journey-source">{} — {}</p>'
-            '<ol class="journey-steps">{}</ol></div>',
-            source, totals or "nobody enrolled yet", cards,
+            '<div class="journey"><p class="journey-source">{} — {}</p>{}'
+            '<div class="journey-canvas">{}</div></div>',
+            source, totals or "nobody enrolled yet", reached, graph,
         )  # fmt: skip
 
     def save_model(self, request, obj, form, change):
@@ -430,21 +429,23 @@ def describe(step: dict) -> str:
     return ""
 
 
-def exits(step: dict):
-    if step["type"] == "branch":
-        pairs = [("yes", step.get("yes") or "end"), ("no", step.get("no") or "end")]
-    elif step["type"] == "wait_for_event":
-        pairs = [("it came", step.get("yes") or "end"), ("time ran out", step.get("no") or "end")]
-    elif step["type"] == "random_split":
-        pairs = [(f"{path['percent']}%", path.get("next") or "end") for path in step["paths"]]
-    elif "next" in step:
-        pairs = [("then", step["next"] or "end")]
-    else:
-        return ""
-    return format_html(
-        '<div class="journey-exits">{}</div>',
-        format_html_join(" ", '<span class="journey-out">{} → <code>{}</code></span>', pairs),
-    )
+def _sentence(tree) -> str:
+    from segments.conditions.explain import explain
+    from segments.evaluation import parsed
+
+    try:
+        return explain(parsed(tree))
+    except ValueError:
+        return "(conditions no longer valid)"
+
+
+def _ways_in(campaign: Campaign) -> list[str]:
+    ways = [f"when: {trigger}" for trigger in campaign.triggers.select_related("segment")]
+    ways.append("enrolled by hand or through the API")
+    if campaign.entry_filter:
+        sentence = _sentence(campaign.entry_filter)
+        ways.append(f"only if {sentence[:1].lower()}{sentence[1:]}")
+    return ways
 
 
 @admin.register(Enrollment)

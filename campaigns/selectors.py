@@ -35,12 +35,55 @@ def campaign_stats(*, campaign: Campaign) -> dict:
     statuses = dict(
         Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")).order_by()
     )
+    goal = campaign.version.goal if campaign.version_id else campaign.goal
+    conversion = campaign_goal_conversion(campaign=campaign, goal=goal) if goal else None
+    if conversion:
+        for row in per_step:
+            row["entered_contacts"], row["goal"] = conversion["steps"].get(row["key"], (0, 0))
     return {
         "campaign": campaign.pk,
         "version": campaign.version.number if campaign.version_id else None,
         "enrollments": {status: statuses.get(status, 0) for status in Enrollment.Status.values},
         "steps": per_step,
+        "goal": conversion and {"contacts": conversion["contacts"], "reached": conversion["reached"]},
     }
+
+
+def campaign_goal_conversion(*, campaign: Campaign, goal: dict, now=None) -> dict:
+    """How many of the contacts who entered the campaign, and each of its steps, the goal
+    holds for now: the goal's own compiled query joined to the step runs, two queries
+    however many contacts went through."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from segments.evaluation import matching_ids_sql, parsed
+
+    sql, params = matching_ids_sql(parsed(goal), now=now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.step_key, COUNT(DISTINCT e.contact_id),
+                   COUNT(DISTINCT e.contact_id) FILTER (WHERE g.id IS NOT NULL)
+              FROM campaigns_steprun r
+              JOIN campaigns_enrollment e ON e.id = r.enrollment_id
+              LEFT JOIN ({sql}) g ON g.id = e.contact_id
+             WHERE r.campaign_id = %s
+             GROUP BY r.step_key
+            """,  # noqa: S608 - the conditions compiler's SQL; every value is a parameter
+            [*params, campaign.pk],
+        )
+        steps = {key: (contacts, reached) for key, contacts, reached in cursor.fetchall()}
+        cursor.execute(
+            f"""
+            SELECT COUNT(DISTINCT e.contact_id), COUNT(DISTINCT e.contact_id) FILTER (WHERE g.id IS NOT NULL)
+              FROM campaigns_enrollment e
+              LEFT JOIN ({sql}) g ON g.id = e.contact_id
+             WHERE e.campaign_id = %s
+            """,  # noqa: S608 - as above
+            [*params, campaign.pk],
+        )
+        contacts, reached = cursor.fetchone()
+    return {"contacts": contacts, "reached": reached, "steps": steps}
 
 
 def campaigns_running(*, limit: int = 8) -> list[dict]:

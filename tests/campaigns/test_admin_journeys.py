@@ -40,7 +40,9 @@ def test_the_flow_reads_the_new_steps(client, as_marketer, clock):
 
     assert "Wait until a time" in page and "until 09:00 on Mon, Tue, in the contact&#x27;s time zone" in page
     assert "email_click, at most 2 days" in page
-    assert "it came → <code>route</code>" in page and "time ran out → <code>sms</code>" in page
+    assert 'data-from="click" data-to="route"><rect' in page
+    assert 'data-from="click" data-to="sms"><rect' in page
+    assert ">event came</text>" in page and ">timed out</text>" in page
     assert "“Call them” for owner, due in 4 h" in page and "by the routing rules" in page
 
 
