@@ -16,7 +16,7 @@ from campaigns import journey_graph, journey_svg, services
 from campaigns.admin_channels import DeliveryLog
 from campaigns.channels import services as email_services
 from campaigns.channels.rendering import RenderError
-from campaigns.engine.graph import STEP_TYPES
+from campaigns.engine.graph import SETTABLE_FIELDS, STEP_TYPES
 from campaigns.models import (
     Campaign,
     EmailLayout,
@@ -278,6 +278,10 @@ class CampaignAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/campaigns/campaign/simulate.html", context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["step_options"] = step_options(campaign=obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_queryset(self, request):
         return (
             super()
@@ -306,6 +310,8 @@ class CampaignAdmin(admin.ModelAdmin):
         if not stats["steps"]:
             return "No steps yet."
         steps = campaign.version.steps if campaign.version_id else campaign.steps
+        named = [step["template"] for step in steps if step.get("template")]
+        templates = dict(EmailTemplate.objects.filter(slug__in=named).values_list("slug", "name"))
         goal_tree = campaign.version.goal if campaign.version_id else campaign.goal
         goal = None
         if stats["goal"] is not None:
@@ -313,7 +319,7 @@ class CampaignAdmin(admin.ModelAdmin):
         graph = journey_svg.render(
             journey_graph.layout(steps),
             names=STEP_TYPE_NAMES,
-            details={step["key"]: describe(step) for step in steps},
+            details={step["key"]: describe(step, templates=templates) for step in steps},
             counts={row["key"]: row for row in stats["steps"]},
             entry=_ways_in(campaign),
             goal=goal,
@@ -374,7 +380,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 )
 
 
-def describe(step: dict) -> str:
+def describe(step: dict, *, templates: dict[str, str] | None = None) -> str:
     match step["type"]:
         case "wait":
             parts = [f"{step[unit]} {unit}" for unit in ("days", "hours", "minutes") if step.get(unit)]
@@ -390,7 +396,9 @@ def describe(step: dict) -> str:
         case "random_split":
             return " / ".join(f"{path['percent']}%" for path in step["paths"])
         case "send_email":
-            return f"template {step['template']}" if step.get("template") else f"“{step['subject']}”"
+            if step.get("template"):
+                return f"“{(templates or {}).get(step['template'], step['template'])}” (template)"
+            return f"“{step['subject']}”"
         case "add_tag" | "remove_tag":
             return ", ".join(step["tags"])
         case "set_field":
@@ -429,6 +437,31 @@ def describe(step: dict) -> str:
     return ""
 
 
+def step_options(*, campaign: Campaign | None) -> dict:
+    """What the step forms offer: the step types with their names, and the things steps
+    name (e-mail templates, teams, static lists, other campaigns, stages, touchpoint kinds),
+    with the rule builder's catalog for branches."""
+    from contacts.models import LifecycleStage
+    from segments.models import Segment
+    from segments.selectors import builder_catalog
+
+    others = Campaign.objects.order_by("name")
+    if campaign is not None and campaign.pk:
+        others = others.exclude(pk=campaign.pk)
+    return {
+        "types": [[kind, STEP_TYPE_NAMES.get(kind, kind)] for kind in STEP_TYPES],
+        "templates": list(EmailTemplate.objects.order_by("name").values_list("slug", "name")),
+        "teams": list(Team.objects.order_by("name").values_list("slug", "name")),
+        "lists": list(
+            Segment.objects.filter(kind=Segment.Kind.STATIC).order_by("name").values_list("slug", "name")
+        ),
+        "campaigns": list(others.values_list("pk", "name")[:500]),
+        "stages": list(LifecycleStage.choices),
+        "fields": list(SETTABLE_FIELDS),
+        "rules": builder_catalog(),
+    }
+
+
 def _sentence(tree) -> str:
     from segments.conditions.explain import explain
     from segments.evaluation import parsed
@@ -441,7 +474,7 @@ def _sentence(tree) -> str:
 
 def _ways_in(campaign: Campaign) -> list[str]:
     ways = [f"when: {trigger}" for trigger in campaign.triggers.select_related("segment")]
-    ways.append("enrolled by hand or through the API")
+    ways.append("by hand or through the API")
     if campaign.entry_filter:
         sentence = _sentence(campaign.entry_filter)
         ways.append(f"only if {sentence[:1].lower()}{sentence[1:]}")
