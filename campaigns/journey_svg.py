@@ -93,9 +93,10 @@ def _edge_label(edge) -> SafeString:
 def _box(node: Node, css: str, title: str, inner: SafeString, **data) -> SafeString:
     attributes = format_html_join("", ' data-{}="{}"', data.items())
     return format_html(
-        '<g class="jg-node {}"{} transform="translate({},{})"><title>{}</title>'
-        '<rect class="jg-box" width="{}" height="{}" rx="8"/>{}</g>',
-        css, attributes, f"{node.x:.1f}", f"{node.y:.1f}", title,
+        # focusable, and named by the whole sentence: the box itself shows only what fits
+        '<g class="jg-node {}"{} transform="translate({},{})" tabindex="0" role="img" aria-label="{}">'
+        '<title>{}</title><rect class="jg-box" width="{}" height="{}" rx="8"/>{}</g>',
+        css, attributes, f"{node.x:.1f}", f"{node.y:.1f}", title, title,
         f"{node.width:.0f}", f"{node.height:.0f}", inner,
     )  # fmt: skip
 

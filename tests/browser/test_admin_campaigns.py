@@ -111,3 +111,88 @@ def test_a_marketer_builds_a_campaign_with_the_step_forms_publishes_it_and_reads
     page.locator(".journey-canvas").screenshot(path=ARTIFACTS / "admin-campaign-graph.png")
     page.emulate_media(color_scheme="dark")
     page.screenshot(path=ARTIFACTS / "admin-campaign-dark.png", full_page=True)
+
+
+def every_step_type(*, marketer) -> list[dict]:
+    from campaigns.models import Team
+    from segments import services as segment_services
+
+    with acting_as(Actor.for_user(marketer)):
+        email_template_create(name="Reminder", slug="reminder", subject="Tomorrow", html="<p>See you</p>")
+        segment_services.segment_create(name="VIP", slug="vip", kind="static")
+        other = Campaign.objects.create(name="Nurture")
+    Team.objects.create(name="Sales", slug="sales")
+    return [
+        {"key": "confirm", "type": "send_email", "template": "reminder", "label": "Confirmation"},
+        {"key": "day-before", "type": "wait_until_date", "date": "touchpoint.occurred_at", "days": -1,
+         "time": "09:00"},
+        {"key": "morning", "type": "wait_until_time", "time": "08:30", "weekdays": [0, 1, 2, 3, 4]},
+        {"key": "came", "type": "wait_for_event", "kinds": ["email_click"], "days": 2, "hours": 6,
+         "properties": {"campaign": "webinar"}, "yes": "hot", "no": "replay"},
+        {"key": "replay", "type": "send_email", "subject": "The replay",
+         "body": "Hi {{ contact.first_name }}"},
+        {"key": "nudge", "type": "wait_for_event", "kinds": ["email_click"], "days": 3, "yes": "hot",
+         "no": "replay"},
+        {"key": "hot", "type": "branch", "yes": "split", "no": "sms",
+         "conditions": {"any": [{"field": "score", "op": "gte", "value": 50}, {"tag": "vip"}]}},
+        {"key": "sms", "type": "send_sms", "body": "Still interested?", "next": "pause"},
+        {"key": "split", "type": "random_split", "paths": [{"percent": 60, "next": "route"},
+                                                            {"percent": 40, "next": "hook"}]},
+        {"key": "route", "type": "assign_owner", "team": "sales"},
+        {"key": "call", "type": "create_task", "title": "Call them", "assignee": "owner", "due_hours": 4,
+         "next": "pause"},
+        {"key": "hook", "type": "webhook", "url": "https://crm.example.com/hooks", "body": {"list": "hot"}},
+        {"key": "pause", "type": "wait", "hours": 12},
+        {"key": "tag", "type": "add_tag", "tags": ["webinar", "engaged"]},
+        {"key": "untag", "type": "remove_tag", "tags": ["cold"]},
+        {"key": "city", "type": "set_field", "field": "city", "value": "Lyon"},
+        {"key": "score", "type": "adjust_score", "by": -5},
+        {"key": "stage", "type": "set_lifecycle_stage", "stage": "mql"},
+        {"key": "in-vip", "type": "add_to_list", "list": "vip"},
+        {"key": "out-vip", "type": "remove_from_list", "list": "vip"},
+        {"key": "nurture", "type": "enroll_campaign", "campaign": other.pk},
+        {"key": "bye", "type": "exit"},
+    ]  # fmt: skip
+
+
+def test_every_step_type_reads_in_its_form_and_saves_back_unchanged(page, marketer):
+    # given a long journey with every type of step and a loop back
+    steps = every_step_type(marketer=marketer)
+    with acting_as(Actor.for_user(marketer)):
+        from campaigns import services
+
+        campaign = services.campaign_create(name="Webinar", steps=steps)
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("dialog", lambda dialog: (problems.append(dialog.message), dialog.dismiss()))
+
+    # when she opens it
+    log_in(page, "maya")
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+
+    # then every step has its form, filled in, and the graph a node per step
+    expect(page.locator(".se-step")).to_have_count(len(steps))
+    expect(page.get_by_label("Type of step 13")).to_have_value("wait")
+    expect(page.get_by_label("hours (step 13)")).to_have_value("12")
+    expect(page.get_by_label("Percent of path 2 (step 9)")).to_have_value("40")
+    expect(page.get_by_label("If the time runs out, go to (step 6)")).to_have_value("replay")
+    expect(page.get_by_label("Team (step 10)")).to_have_value("sales")
+    expect(page.locator(".se-step").nth(3).locator(".se-kind input[value=email_click]")).to_be_checked()
+    expect(page.locator("svg.journey-graph .jg-step")).to_have_count(len(steps))
+    expect(page.locator("svg.journey-graph .jg-back")).to_have_count(1)  # nudge times out back to replay
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".journey-canvas").screenshot(path=ARTIFACTS / "admin-campaign-long-graph.png")
+    page.locator(".se").screenshot(path=ARTIFACTS / "admin-campaign-every-step.png")
+
+    # and saving without a change keeps the steps as they were, every field and exit
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist .success")).to_have_count(1)
+    campaign.refresh_from_db()
+    assert campaign.steps == steps
+    assert problems == []
+
+    # when she renames a step to something hostile, the exits that named it follow, as text
+    page.get_by_label("Key of step 13").fill('"><img src=x onerror=alert(1)>')
+    page.get_by_label("Key of step 13").dispatch_event("change")
+    expect(page.get_by_label("Then go to (step 8)")).to_have_value('"><img src=x onerror=alert(1)>')
+    assert page.locator(".se img").count() == 0 and problems == []
