@@ -1,3 +1,4 @@
+import json
 import re
 
 from playwright.sync_api import expect
@@ -196,3 +197,35 @@ def test_every_step_type_reads_in_its_form_and_saves_back_unchanged(page, market
     page.get_by_label("Key of step 13").dispatch_event("change")
     expect(page.get_by_label("Then go to (step 8)")).to_have_value('"><img src=x onerror=alert(1)>')
     assert page.locator(".se img").count() == 0 and problems == []
+
+
+def test_a_mistake_in_a_branch_written_as_json_shows_at_the_rule_at_fault(page, marketer):
+    # given a campaign with a branch
+    with acting_as(Actor.for_user(marketer)):
+        from campaigns import services
+
+        campaign = services.campaign_create(name="Nurture", steps=[
+            {"key": "engaged", "type": "branch", "yes": "", "no": "",
+             "conditions": {"all": [{"field": "country", "op": "eq", "value": "FR"}]}},
+        ])  # fmt: skip
+    log_in(page, "maya")
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+
+    # when she writes a window the language does not know in the JSON, back in the forms, and saves
+    page.click(".se-json-toggle")
+    page.fill("#id_steps", json.dumps([{
+        "key": "engaged", "type": "branch", "yes": "", "no": "",
+        "conditions": {"all": [{"field": "country", "op": "eq", "value": "FR"},
+                               {"touchpoint": {"kind": "email_click"}, "within": "3x"}]},
+    }]))  # fmt: skip
+    page.click(".se-json-toggle")
+    expect(page.locator(".se-step .rb-node")).to_have_count(2)
+    page.click("input[name=_continue]")
+
+    # then the error is in the rule builder, on the second rule, and the JSON kept what she wrote
+    second = page.locator(".se-step .rb-node").nth(1)
+    expect(second.locator(".rb-error")).to_contain_text("expected a duration like '30d'")
+    expect(page.locator(".se-step .rb-node").nth(0).locator(".rb-error")).to_have_count(0)
+    expect(page.locator("#id_steps")).to_have_value(re.compile('"within": "3x"'))
+    campaign.refresh_from_db()
+    assert "within" not in json.dumps(campaign.steps)
