@@ -328,11 +328,11 @@ class CampaignAdmin(admin.ModelAdmin):
         source = f"published v{stats['version']}" if stats["version"] else "draft, not published"
         reached = ""
         if goal:
-            share = f" ({100 * goal['reached'] / goal['contacts']:.0f}%)" if goal["contacts"] else ""
+            share = f" ({100 * goal['reached'] / goal['entered']:.0f}%)" if goal["entered"] else ""
             reached = format_html(
-                '<p class="journey-goal">Goal: {}. <strong>{} of {}</strong> contacts who entered '
+                '<p class="journey-goal">Goal: {}. <strong>{} of the {}</strong> who entered '
                 "reach it now{}.</p>",
-                goal["sentence"], goal["reached"], goal["contacts"], share,
+                goal["sentence"], goal["reached"], goal["entered"], share,
             )  # fmt: skip
         return format_html(
             '<div class="journey"><p class="journey-source">{} — {}</p>{}'

@@ -38,8 +38,9 @@ def render(
     goal: Mapping | None = None,
 ) -> SafeString:
     """names: step type -> its name; details: step key -> what it does; counts: step key ->
-    entered, waiting, completed, failed (and goal: contacts who reached the goal after it);
-    entry: how contacts come in; goal: {"sentence", "contacts", "reached"} when there is one."""
+    entered, waiting, completed, failed (and came, goal: the enrollments that came to it, and of
+    those the ones whose contact the goal holds for);
+    entry: how contacts come in; goal: {"sentence", "entered", "reached"} when there is one."""
     edges = format_html_join("", "{}", ((_edge(edge),) for edge in graph.edges))
     labels = format_html_join("", "{}", ((_edge_label(edge),) for edge in graph.edges if edge.label))
     parts = []
@@ -138,7 +139,7 @@ def _step(node: Node, names, details, row: Mapping[str, int], goal: Mapping | No
     who = f"{label} · {node.id}" if label else node.id
     cells = [(row.get(field, 0), text, field) for field, text in COUNTS]
     if goal:
-        entered = row.get("entered_contacts", 0)
+        entered = row.get("came", 0)
         reached = row.get("goal", 0)
         cells.append((f"{round(100 * reached / entered)}%" if entered else "none", "to goal", "goal"))
     cell = (node.width - 10) / len(cells)  # clear of the accent at the left
@@ -171,7 +172,7 @@ def _step(node: Node, names, details, row: Mapping[str, int], goal: Mapping | No
     counted = ", ".join(f"{row.get(field, 0)} {text}" for field, text in COUNTS)
     title = f"{name} “{who}”: {detail}. {counted}."
     if goal:
-        entered = row.get("entered_contacts", 0)
-        title += f" {row.get('goal', 0)} of the {entered} contacts who entered reach the goal now."
+        entered = row.get("came", 0)
+        title += f" {row.get('goal', 0)} of the {entered} who came here reach the goal now."
     css = f"jg-step jg-{CATEGORY.get(kind, 'action')}{'' if node.reached else ' jg-unreached'}"
     return _box(node, css, title, inner, step=node.id, type=kind)

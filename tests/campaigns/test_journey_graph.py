@@ -129,9 +129,9 @@ def test_a_step_nothing_leads_to_is_drawn_and_marked_not_reached():
 def test_the_svg_draws_a_node_per_step_with_its_counts_and_an_edge_per_exit():
     graph = layout(WEBINAR)
     counts = {"hot": {"entered": 1200, "waiting": 0, "completed": 1100, "failed": 3,
-                      "entered_contacts": 1000, "goal": 250}}  # fmt: skip
+                      "came": 1000, "goal": 250}}  # fmt: skip
 
-    goal = {"sentence": "Demo", "contacts": 9, "reached": 1}
+    goal = {"sentence": "Demo", "entered": 9, "reached": 1}
     svg = render(graph, names={"branch": "Branch"}, details={"hot": "if hot"}, counts=counts,
                  entry=["when: touchpoint webinar_registered"], goal=goal)  # fmt: skip
 
@@ -154,7 +154,7 @@ def test_whatever_a_person_typed_is_escaped_in_the_svg(hostile):
     graph = layout(steps)
 
     svg = render(graph, names={"send_email": hostile}, details={hostile: hostile}, counts={},
-                 entry=[hostile], goal={"sentence": hostile, "contacts": 0, "reached": 0})  # fmt: skip
+                 entry=[hostile], goal={"sentence": hostile, "entered": 0, "reached": 0})  # fmt: skip
 
     assert hostile not in svg
     assert "<script" not in svg and "<img" not in svg and 'onload="' not in svg
