@@ -326,6 +326,8 @@ class CampaignAdmin(admin.ModelAdmin):
         )
         totals = ", ".join(f"{count} {status}" for status, count in stats["enrollments"].items() if count)
         source = f"published v{stats['version']}" if stats["version"] else "draft, not published"
+        if campaign.version_id and campaign.steps != campaign.version.steps:
+            source += "; the steps below have changes not published yet"
         reached = ""
         if goal:
             share = f" ({100 * goal['reached'] / goal['entered']:.0f}%)" if goal["entered"] else ""
