@@ -32,8 +32,11 @@ def test_a_marketer_builds_a_campaign_with_the_step_forms_publishes_it_and_reads
     page.goto("/admin/campaigns/campaign/add/")
     expect(page.locator("#id_steps")).to_be_hidden()
     page.fill("#id_name", "Onboarding")
-    page.fill("#id_entry_filter", "null")
-    page.fill("#id_goal", '{"tag": "customer"}')
+    goal = page.locator("#cf-goal")
+    goal.get_by_label("Contacts matching these conditions have reached the goal and leave").check()
+    goal.locator(".rb-add-rule").click()
+    goal.locator("select[aria-label='what the rule looks at']").select_option("tag")
+    goal.get_by_label("tag", exact=True).fill("customer")
 
     add_step(page, "send_email")
     first = page.locator(".se-step").nth(0)
@@ -72,6 +75,7 @@ def test_a_marketer_builds_a_campaign_with_the_step_forms_publishes_it_and_reads
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist .success")).to_have_count(1)
     campaign = Campaign.objects.get()
+    assert (campaign.entry_filter, campaign.goal) == (None, {"all": [{"tag": "customer"}]})
     assert campaign.steps == [
         {"key": "welcome", "type": "send_email", "template": "welcome", "label": HOSTILE},
         {"key": "french", "type": "branch", "yes": "tag", "no": "",
