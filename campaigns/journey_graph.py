@@ -138,8 +138,6 @@ def _mark_back_edges(nodes: dict[str, Node], edges: list[Edge]) -> None:
     for root in roots:
         if root in state:
             continue
-        if root != ENTRY:
-            nodes[root].reached = False
         state[root] = 1
         stack = [(root, iter(out[root]))]
         while stack:
@@ -153,10 +151,11 @@ def _mark_back_edges(nodes: dict[str, Node], edges: list[Edge]) -> None:
             if seen == 1:
                 edge.back = True
             elif seen is None:
-                if root != ENTRY:
-                    nodes[edge.target].reached = nodes[edge.target].kind != "step"
                 state[edge.target] = 1
                 stack.append((edge.target, iter(out[edge.target])))
+        if root == ENTRY:  # what the walk from the entry met is what contacts can come to
+            for node_id, node in nodes.items():
+                node.reached = node_id in state
 
 
 def _assign_layers(nodes: dict[str, Node], edges: list[Edge]) -> None:

@@ -117,11 +117,16 @@ def test_no_two_steps_overlap_in_a_long_journey_with_branches():
 
 
 def test_a_step_nothing_leads_to_is_drawn_and_marked_not_reached():
-    steps = [{"key": "a", "type": "exit"}, {"key": "lost", "type": "add_tag", "tags": ["t"]}]
+    steps = [
+        {"key": "a", "type": "exit"},
+        {"key": "lost", "type": "add_tag", "tags": ["t"]},
+        {"key": "after-lost", "type": "wait", "days": 1, "next": "a"},
+    ]
 
     graph = layout(steps)
 
     assert graph.nodes["a"].reached and not graph.nodes["lost"].reached
+    assert not graph.nodes["after-lost"].reached  # only a step nothing leads to leads here
     assert [edge for edge in graph.edges if edge.source == "a"] == []  # an exit step has no way out
     assert "(not reached)" in render(graph, names={}, details={}, counts={}, entry=["by hand"])
 
