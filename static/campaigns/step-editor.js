@@ -174,9 +174,18 @@
   }
 
   // --- drawing ------------------------------------------------------------------------------
+  // Suggestions the fields share: the date paths, the tags in use.
+  const suggestions = el("div", { hidden: true }, [
+    el("datalist", { id: "se-date-paths" }, DATE_PATHS.map(([path, text]) => el("option", { value: path, text: text }))),
+    el("datalist", { id: "se-tags" }, options.rules.tags.map((tag) => el("option", { value: tag }))),
+  ]);
+  editor.insertAdjacentElement("afterend", suggestions);
+  const errorList = row.querySelector(".errorlist");
+
   function render() {
     textarea.hidden = !jsonMode;
     if (help) help.hidden = !jsonMode;
+    if (errorList) errorList.hidden = !jsonMode;  // in the forms each error is at its step
     const toggle = el("button", { type: "button", class: "button se-json-toggle",
                                   text: jsonMode ? "Back to the step forms" : "Edit as JSON", onclick: switchMode });
     if (jsonMode) {
@@ -298,7 +307,6 @@
         return [
           field("Until the date", input("text", step.date, on("date"), { list: "se-date-paths", size: 30, spellcheck: "false",
             "aria-label": `Date (step ${number})` }), "date"),
-          el("datalist", { id: "se-date-paths" }, DATE_PATHS.map(([path, text]) => el("option", { value: path, text: text }))),
           ...duration(step, number, ["days", "hours"]),
           field("at", input("time", step.time, (value) => setField(step, "time", value || undefined), { "aria-label": `At (step ${number})` }), "time"),
           el("span", { class: "se-word", text: "(negative days: before the date)" }),
@@ -338,7 +346,6 @@
           field("Tags", input("text", (step.tags || []).join(", "), (value) => setField(step, "tags",
             value.split(",").map((tag) => tag.trim()).filter(Boolean)), { list: "se-tags", size: 40,
             placeholder: "one, or several separated by commas", "aria-label": `Tags (step ${number})` }), "tags", "se-wide"),
-          el("datalist", { id: "se-tags" }, options.rules.tags.map((tag) => el("option", { value: tag }))),
         ];
       case "set_field":
         return [
@@ -539,10 +546,6 @@
     });
   }
 
-  if (!jsonMode) {
-    const list = row.querySelector(".errorlist");
-    if (list && !generalErrors.length) list.hidden = true;  // each shown at its step instead
-    write();
-  }
+  if (!jsonMode) write();
   render();
 })();
