@@ -12,11 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from campaigns import services
+from campaigns import journey_graph, journey_svg, services
 from campaigns.admin_channels import DeliveryLog
 from campaigns.channels import services as email_services
 from campaigns.channels.rendering import RenderError
-from campaigns.engine.graph import STEP_TYPES
+from campaigns.engine.graph import SETTABLE_FIELDS, STEP_TYPES
 from campaigns.models import (
     Campaign,
     EmailLayout,
@@ -278,6 +278,10 @@ class CampaignAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/campaigns/campaign/simulate.html", context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["step_options"] = step_options(campaign=obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_queryset(self, request):
         return (
             super()
@@ -298,41 +302,44 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="the journey")
     def journey(self, campaign):
-        """The published journey as a flow a person reads, with each step's counts."""
+        """The published journey drawn as a flow a person reads, with each step's counts and
+        how many of those who entered it reached the goal."""
         if campaign is None or not campaign.pk:
             return "Save the campaign to see its journey."
         stats = campaign_stats(campaign=campaign)
         if not stats["steps"]:
             return "No steps yet."
-        steps = {
-            step["key"]: step for step in (campaign.version.steps if campaign.version_id else campaign.steps)
-        }
-        cards = format_html_join(
-            "",
-            '<li class="journey-step journey-{}"><div class="journey-head">'
-            '<span class="journey-type">{}</span> <code>{}</code></div><div class="journey-what">{}</div>'
-            '<div class="journey-counts">{} entered · {} waiting · {} done · {} failed</div>{}</li>',
-            (
-                (
-                    row["type"],
-                    STEP_TYPE_NAMES.get(row["type"], row["type"]),
-                    row["key"],
-                    describe(steps[row["key"]]),
-                    row["entered"],
-                    row["waiting"],
-                    row["completed"],
-                    row["failed"],
-                    exits(steps[row["key"]]),
-                )
-                for row in stats["steps"]
-            ),
+        steps = campaign.version.steps if campaign.version_id else campaign.steps
+        named = [step["template"] for step in steps if step.get("template")]
+        templates = dict(EmailTemplate.objects.filter(slug__in=named).values_list("slug", "name"))
+        goal_tree = campaign.version.goal if campaign.version_id else campaign.goal
+        goal = None
+        if stats["goal"] is not None:
+            goal = {**stats["goal"], "sentence": _sentence(goal_tree)}
+        graph = journey_svg.render(
+            journey_graph.layout(steps),
+            names=STEP_TYPE_NAMES,
+            details={step["key"]: describe(step, templates=templates) for step in steps},
+            counts={row["key"]: row for row in stats["steps"]},
+            entry=_ways_in(campaign),
+            goal=goal,
         )
         totals = ", ".join(f"{count} {status}" for status, count in stats["enrollments"].items() if count)
         source = f"published v{stats['version']}" if stats["version"] else "draft, not published"
+        if campaign.version_id and campaign.steps != campaign.version.steps:
+            source += "; the steps below have changes not published yet"
+        reached = ""
+        if goal:
+            share = f" ({100 * goal['reached'] / goal['entered']:.0f}%)" if goal["entered"] else ""
+            reached = format_html(
+                '<p class="journey-goal">Goal: {}. <strong>{} of the {}</strong> who entered '
+                "reach it now{}.</p>",
+                goal["sentence"], goal["reached"], goal["entered"], share,
+            )  # fmt: skip
         return format_html(
-            '<div class="journey"><p class="journey-source">{} — {}</p>'
-            '<ol class="journey-steps">{}</ol></div>',
-            source, totals or "nobody enrolled yet", cards,
+            '<div class="journey"><p class="journey-source">{} — {}</p>{}'
+            '<div class="journey-canvas">{}</div></div>',
+            source, totals or "nobody enrolled yet", reached, graph,
         )  # fmt: skip
 
     def save_model(self, request, obj, form, change):
@@ -375,7 +382,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 )
 
 
-def describe(step: dict) -> str:
+def describe(step: dict, *, templates: dict[str, str] | None = None) -> str:
     match step["type"]:
         case "wait":
             parts = [f"{step[unit]} {unit}" for unit in ("days", "hours", "minutes") if step.get(unit)]
@@ -391,7 +398,9 @@ def describe(step: dict) -> str:
         case "random_split":
             return " / ".join(f"{path['percent']}%" for path in step["paths"])
         case "send_email":
-            return f"template {step['template']}" if step.get("template") else f"“{step['subject']}”"
+            if step.get("template"):
+                return f"“{(templates or {}).get(step['template'], step['template'])}” (template)"
+            return f"“{step['subject']}”"
         case "add_tag" | "remove_tag":
             return ", ".join(step["tags"])
         case "set_field":
@@ -430,21 +439,48 @@ def describe(step: dict) -> str:
     return ""
 
 
-def exits(step: dict):
-    if step["type"] == "branch":
-        pairs = [("yes", step.get("yes") or "end"), ("no", step.get("no") or "end")]
-    elif step["type"] == "wait_for_event":
-        pairs = [("it came", step.get("yes") or "end"), ("time ran out", step.get("no") or "end")]
-    elif step["type"] == "random_split":
-        pairs = [(f"{path['percent']}%", path.get("next") or "end") for path in step["paths"]]
-    elif "next" in step:
-        pairs = [("then", step["next"] or "end")]
-    else:
-        return ""
-    return format_html(
-        '<div class="journey-exits">{}</div>',
-        format_html_join(" ", '<span class="journey-out">{} → <code>{}</code></span>', pairs),
-    )
+def step_options(*, campaign: Campaign | None) -> dict:
+    """What the step forms offer: the step types with their names, and the things steps
+    name (e-mail templates, teams, static lists, other campaigns, stages, touchpoint kinds),
+    with the rule builder's catalog for branches."""
+    from contacts.models import LifecycleStage
+    from segments.models import Segment
+    from segments.selectors import builder_catalog
+
+    others = Campaign.objects.order_by("name")
+    if campaign is not None and campaign.pk:
+        others = others.exclude(pk=campaign.pk)
+    return {
+        "types": [[kind, STEP_TYPE_NAMES.get(kind, kind)] for kind in STEP_TYPES],
+        "templates": list(EmailTemplate.objects.order_by("name").values_list("slug", "name")),
+        "teams": list(Team.objects.order_by("name").values_list("slug", "name")),
+        "lists": list(
+            Segment.objects.filter(kind=Segment.Kind.STATIC).order_by("name").values_list("slug", "name")
+        ),
+        "campaigns": list(others.values_list("pk", "name")[:500]),
+        "stages": list(LifecycleStage.choices),
+        "fields": list(SETTABLE_FIELDS),
+        "rules": builder_catalog(),
+    }
+
+
+def _sentence(tree) -> str:
+    from segments.conditions.explain import explain
+    from segments.evaluation import parsed
+
+    try:
+        return explain(parsed(tree))
+    except ValueError:
+        return "(conditions no longer valid)"
+
+
+def _ways_in(campaign: Campaign) -> list[str]:
+    ways = [f"when: {trigger}" for trigger in campaign.triggers.select_related("segment")]
+    ways.append("by hand or through the API")
+    if campaign.entry_filter:
+        sentence = _sentence(campaign.entry_filter)
+        ways.append(f"only if {sentence[:1].lower()}{sentence[1:]}")
+    return ways
 
 
 @admin.register(Enrollment)

@@ -40,7 +40,9 @@ def test_the_flow_reads_the_new_steps(client, as_marketer, clock):
 
     assert "Wait until a time" in page and "until 09:00 on Mon, Tue, in the contact&#x27;s time zone" in page
     assert "email_click, at most 2 days" in page
-    assert "it came → <code>route</code>" in page and "time ran out → <code>sms</code>" in page
+    assert 'data-from="click" data-to="route"><rect' in page
+    assert 'data-from="click" data-to="sms"><rect' in page
+    assert ">event came</text>" in page and ">timed out</text>" in page
     assert "“Call them” for owner, due in 4 h" in page and "by the routing rules" in page
 
 
@@ -124,3 +126,15 @@ def test_completing_a_task_in_the_admin_is_manual_work(client, as_marketer, mark
 )  # fmt: skip
 def test_routing_and_limits_pages_open(client, url):
     assert client.get(url).status_code == 200
+
+
+def test_the_graph_draws_the_published_steps_and_says_when_the_draft_differs(client, as_marketer, clock):
+    campaign = published(steps=STEPS)
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    assert "changes not published yet" not in client.get(url).content.decode()
+
+    campaign_update(campaign=campaign, data={"steps": [*STEPS, {"key": "bye", "type": "exit"}]})
+    page = client.get(url).content.decode()
+
+    assert "published v1; the steps below have changes not published yet" in page
+    assert 'data-step="bye"' not in page and page.count('class="jg-node jg-step') == len(STEPS)
