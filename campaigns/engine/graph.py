@@ -86,6 +86,12 @@ class Journey:
         return ""
 
 
+def two_way_exit(step: dict, answer: bool) -> str:
+    """Where a step with two exits (a branch, a wait for an event) goes: `yes` when the
+    answer is yes, else `no`; "" ends the journey."""
+    return (step.get("yes") if answer else step.get("no")) or ""
+
+
 def wait_duration(step: dict) -> timedelta:
     return timedelta(**{unit: step.get(unit, 0) for unit in WAIT_UNITS})
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from campaigns.engine import steps as step_runners
-from campaigns.engine.graph import Journey
+from campaigns.engine.graph import Journey, two_way_exit
 from campaigns.engine.steps import Outcome, message_key
 from campaigns.models import Enrollment, OutboxMessage
 from contacts.models import Contact
@@ -54,8 +54,7 @@ def _branch(step, enrollments, *, journey, now, known):
     outcomes = {}
     for enrollment in enrollments:
         answer = enrollment.contact_id in yes
-        following = (step.get("yes") if answer else step.get("no")) or ""
-        outcomes[enrollment.pk] = Outcome(next=following, detail={"answer": answer})
+        outcomes[enrollment.pk] = Outcome(next=two_way_exit(step, answer), detail={"answer": answer})
     return outcomes
 
 

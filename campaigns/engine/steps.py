@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from campaigns.engine import clock
-from campaigns.engine.graph import Journey, wait_duration
+from campaigns.engine.graph import Journey, two_way_exit, wait_duration
 from campaigns.models import Campaign, Enrollment, OutboxMessage, SendingRule
 from contacts.models import Contact, Touchpoint
 from contacts.services import contact_tags_add, contact_tags_remove, contact_update
@@ -63,7 +63,7 @@ def resume(*, enrollment: Enrollment, journey: Journey) -> str:
     if step is not None and step["type"] == "wait_for_event":
         woken = enrollment.context.get("event") or {}
         came = woken.get("step") == step["key"] and woken.get("visit") == enrollment.step_visit
-        return (step.get("yes") if came else step.get("no")) or ""
+        return two_way_exit(step, came)
     return journey.following(enrollment.step_key)
 
 
@@ -165,7 +165,7 @@ def _wait(step, enrollment, journey, now):
 
 def _branch(step, enrollment, now, known):
     answer = holds(step["conditions"], contact_id=enrollment.contact_id, now=now, known=known)
-    return Outcome(next=(step.get("yes") if answer else step.get("no")) or "", detail={"answer": answer})
+    return Outcome(next=two_way_exit(step, answer), detail={"answer": answer})
 
 
 def _random_split(step, enrollment, journey, now):
