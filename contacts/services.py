@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -524,22 +524,45 @@ def touchpoints_queue(*, touchpoint_ids: Iterable[int]) -> None:
 
 def touchpoints_react(*, batch: int = REACT_BATCH, seconds: float = REACT_SECONDS) -> int:
     """Announce the pending touchpoints, a leased batch at a time, until none is due; returns
-    how many were announced. Whatever arrived while a worker was busy goes in its next
-    batch, so a busy minute costs a few large batches, not one task per request. A batch
+    how many were announced.
+
+    At most TOUCHPOINTS_REACTORS workers react at once (1 by default); a woken task that
+    finds them all busy leaves at once, since they take what it was woken for in their next
+    batch. So whatever arrives while a batch is handled goes in the next one: a busy minute
+    costs a few large batches, not one task per request competing with the others. A batch
     that fails waits (longer after each failure) and is then retried one touchpoint at a
-    time, so one bad touchpoint never holds up the others. Under endless load the task
-    hands over to a fresh one after `seconds`, well inside Celery's time limit."""
+    time, so one bad touchpoint never holds up the others. Under endless load the task hands
+    over to a fresh one after `seconds`, well inside Celery's time limit."""
     announced = 0
     deadline = time.monotonic() + seconds
     while True:
-        if time.monotonic() > deadline:
+        slot = _reactor_slot()
+        if slot is None:
+            return announced
+        try:
+            claimed, done, finished = _react_until_empty(batch=batch, deadline=deadline)
+            announced += done
+        finally:
+            _reactor_release(slot)
+        if not finished:
             from contacts.tasks import touchpoints_captured_task
 
             touchpoints_captured_task.delay()
             return announced
+        # A touchpoint queued just before the slot was freed had its task turned away; one
+        # that this round could not claim is in another worker's hands.
+        if not claimed or not _pending_claimable():
+            return announced
+
+
+def _react_until_empty(*, batch: int, deadline: float) -> tuple[int, int, bool]:
+    """(touchpoints claimed, announced, whether the queue ran dry before the deadline)."""
+    claimed = announced = 0
+    while time.monotonic() <= deadline:
         ids = _pending_claim(fresh=True, limit=batch) or _pending_claim(fresh=False, limit=1)
         if not ids:
-            return announced
+            return claimed, announced, True
+        claimed += len(ids)
         try:
             announced += touchpoints_announce(touchpoint_ids=ids)
         except Exception as error:
@@ -547,6 +570,34 @@ def touchpoints_react(*, batch: int = REACT_BATCH, seconds: float = REACT_SECOND
             _pending_failed(ids, error)
         else:
             PendingTouchpoint.objects.filter(touchpoint_id__in=ids).delete()
+    return claimed, announced, False
+
+
+# The class of PostgreSQL advisory locks that count the workers reacting to touchpoints.
+_REACTOR_LOCK = 0x746F7563
+
+
+def _reactor_slot() -> int | None:
+    with connection.cursor() as cursor:
+        for slot in range(max(settings.TOUCHPOINTS_REACTORS, 1)):
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_REACTOR_LOCK, slot])
+            if cursor.fetchone()[0]:
+                return slot
+    return None
+
+
+def _reactor_release(slot: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_REACTOR_LOCK, slot])
+
+
+def _pending_claimable() -> bool:
+    now = timezone.now()
+    return (
+        PendingTouchpoint.objects.filter(attempts__lt=REACT_ATTEMPTS)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .exists()
+    )
 
 
 def touchpoints_retry(*, touchpoint_ids: Iterable[int]) -> int:

@@ -187,6 +187,9 @@ CAMPAIGNS_REDELIVER_SECONDS = env.int("CAMPAIGNS_REDELIVER_SECONDS", default=120
 # Touchpoints waiting for intents, segments and campaigns: how long a worker's lease on a
 # batch lasts before another worker may take it (the first one died).
 TOUCHPOINTS_LEASE_SECONDS = env.int("TOUCHPOINTS_LEASE_SECONDS", default=300)
+# How many workers may react to touchpoints at once. One keeps up with hundreds a second in
+# large batches; raise it when the workers of several machines should share a heavy stream.
+TOUCHPOINTS_REACTORS = env.int("TOUCHPOINTS_REACTORS", default=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connections, transaction
 from django.urls import reverse
 
 from contacts.models import PendingTouchpoint, Touchpoint
-from contacts.services import touchpoints_queue, touchpoints_react
+from contacts.services import _REACTOR_LOCK, touchpoints_queue, touchpoints_react
 from contacts.signals import touchpoints_captured
 from contacts.tasks import touchpoints_captured_task
 from tests.factories import TouchpointFactory
@@ -96,6 +96,40 @@ def test_a_task_that_spent_its_time_hands_the_rest_to_a_fresh_task(clock, monkey
 
     assert (batches, woken) == ([[ids[0]]], [True])
     assert PendingTouchpoint.objects.count() == 2
+
+
+def test_a_woken_task_leaves_at_once_while_another_worker_reacts(clock):
+    # given another worker reacting to touchpoints (it holds the one reactor slot)
+    queued(2)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [_REACTOR_LOCK])
+
+        # when a task is woken, it leaves the touchpoints to that worker's next batch
+        with listening() as batches:
+            assert touchpoints_react() == 0
+        assert (batches, PendingTouchpoint.objects.count()) == ([], 2)
+    finally:
+        other.close()  # its session, and so its lock, ends
+
+    # and once the slot is free, a task takes them
+    with listening() as batches:
+        assert touchpoints_react() == 2
+
+
+def test_more_reactors_may_be_allowed(clock, settings):
+    settings.TOUCHPOINTS_REACTORS = 2
+    queued(1)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [_REACTOR_LOCK])
+        with listening() as batches:
+            assert touchpoints_react() == 1
+    finally:
+        other.close()
+    assert len(batches) == 1
 
 
 def test_a_batch_another_worker_holds_is_left_alone_until_its_lease_runs_out(clock, settings):
