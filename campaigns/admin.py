@@ -32,7 +32,7 @@ from campaigns.models import (
     TeamMember,
     Trigger,
 )
-from campaigns.selectors import campaign_placement, campaign_stats
+from campaigns.selectors import BACKTEST_MAX_DAYS, campaign_backtest, campaign_placement, campaign_stats
 from common.admin_saving import adopt
 from contacts.models import Contact
 
@@ -125,6 +125,13 @@ class SimulateForm(forms.Form):
         if not data["emails"] and not data.get("sample"):
             raise forms.ValidationError("Name some contacts by e-mail, or ask for a sample.")
         return data
+
+
+class BacktestForm(forms.Form):
+    days = forms.IntegerField(
+        label="Over the last", min_value=1, max_value=BACKTEST_MAX_DAYS, initial=30,
+        widget=forms.NumberInput(attrs={"style": "width: 5em"}), help_text="days",
+    )  # fmt: skip
 
 
 class TriggerForm(forms.ModelForm):
@@ -268,6 +275,10 @@ class CampaignAdmin(admin.ModelAdmin):
             else:
                 for row in result["steps"]:
                     row["name"] = STEP_TYPE_NAMES.get(row["type"], row["type"])
+        backtest_form = BacktestForm(request.GET if "days" in request.GET else None)
+        backtest = None
+        if backtest_form.is_valid():
+            backtest = campaign_backtest(campaign=campaign, days=backtest_form.cleaned_data["days"])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -275,6 +286,8 @@ class CampaignAdmin(admin.ModelAdmin):
             "title": f"Simulate “{campaign.name}”",
             "form": form,
             "result": result,
+            "backtest_form": backtest_form,
+            "backtest": backtest,
         }
         return TemplateResponse(request, "admin/campaigns/campaign/simulate.html", context)
 

@@ -170,3 +170,19 @@ def campaign_placement(*, campaign: Campaign) -> dict:
         "movable": sum(row["contacts"] for row in older if row["step_in_published"]),
         "would_stay": sum(row["contacts"] for row in older if not row["step_in_published"]),
     }
+
+
+BACKTEST_MAX_DAYS = 365
+
+
+def campaign_backtest(*, campaign: Campaign, days: int = 30, now=None) -> dict:
+    """How many contacts the campaign's triggers would have enrolled over the last `days`
+    days, had it been live: per trigger, and in all after the entry filter and the re-entry
+    policy. Reads only."""
+    from django.utils import timezone
+
+    from campaigns.engine.backtest import backtest
+
+    if not 1 <= days <= BACKTEST_MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {BACKTEST_MAX_DAYS}")
+    return backtest(campaign=campaign, days=days, now=now or timezone.now())

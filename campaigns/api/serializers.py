@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from campaigns.models import Campaign, Trigger
+from campaigns.selectors import BACKTEST_MAX_DAYS
 from common.api.serializers import StrictSerializer
 
 
@@ -161,3 +162,10 @@ class RetryInput(StrictSerializer):
 class RetryOutput(serializers.Serializer):
     retried = serializers.ListField(child=serializers.IntegerField())
     not_retried = serializers.ListField(child=serializers.IntegerField())
+
+
+class BacktestQuery(serializers.Serializer):
+    days = serializers.IntegerField(
+        required=False, default=30, min_value=1, max_value=BACKTEST_MAX_DAYS,
+        help_text="how many days back to look",
+    )  # fmt: skip

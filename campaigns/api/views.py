@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from campaigns import services
 from campaigns.api.serializers import (
+    BacktestQuery,
     CampaignInput,
     CampaignOutput,
     CampaignPatchInput,
@@ -21,7 +22,7 @@ from campaigns.api.serializers import (
     SimulateInput,
 )
 from campaigns.models import Campaign, Enrollment, Trigger
-from campaigns.selectors import campaign_placement, campaign_stats
+from campaigns.selectors import campaign_backtest, campaign_placement, campaign_stats
 from common.api.errors import error_response
 
 
@@ -126,6 +127,17 @@ class CampaignViewSet(viewsets.ModelViewSet):
         except services.CampaignError as error:
             return _errors(error)
         return Response(result)
+
+    @extend_schema(parameters=[BacktestQuery], responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def backtest(self, request, pk=None):
+        """How many contacts the triggers would have enrolled over the last `days` days (30
+        unless given, at most 365), per trigger and in all after the entry filter and the
+        re-entry policy. Nothing is written."""
+        campaign = self.get_object()
+        query = BacktestQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(campaign_backtest(campaign=campaign, days=query.validated_data["days"]))
 
     @extend_schema(request=SimulateInput, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"])

@@ -103,7 +103,7 @@ _ZONE = "COALESCE(zone.name, %s)"
 _ZONE_JOIN = "LEFT JOIN pg_timezone_names zone ON zone.name = c.timezone"
 
 
-def _date_sql(trigger: Trigger) -> tuple[str, list]:
+def date_occurrences_sql(trigger: Trigger) -> tuple[str, list]:
     """The contacts (and the touchpoint, if any) whose occurrence of the trigger's date
     falls in (since, until]: the date, moved by offset_days, at time_of_day in the
     contact's zone. Dates stored as text are read with mops_date(), which is NULL for
@@ -149,7 +149,7 @@ def date_triggers_poll(*, now: datetime) -> int:
 
 def _date_trigger_fire(trigger: Trigger, *, now: datetime) -> int:
     since = trigger.last_run_at or now
-    sql, params = _date_sql(trigger)
+    sql, params = date_occurrences_sql(trigger)
     params = [since if value == "SINCE" else now if value == "UNTIL" else value for value in params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
