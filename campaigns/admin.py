@@ -130,7 +130,7 @@ class SimulateForm(forms.Form):
 class BacktestForm(forms.Form):
     days = forms.IntegerField(
         label="Over the last", min_value=1, max_value=BACKTEST_MAX_DAYS, initial=30,
-        widget=forms.NumberInput(attrs={"style": "width: 5em"}), help_text="days",
+        widget=forms.NumberInput(attrs={"style": "width: 5em"}),
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 import time_machine
@@ -9,7 +9,7 @@ from campaigns.services import campaign_enroll, campaign_publish, campaign_updat
 from ledger.context import Actor, acting_as
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.campaigns.conftest import NOW, published, run_due
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, TouchpointFactory
 
 STEPS = [
     {"key": "welcome", "type": "send_email", "subject": "Welcome, {{ contact.first_name }}", "body": "Hello"},
@@ -71,3 +71,27 @@ def test_a_marketer_simulates_a_journey_and_moves_contacts_to_a_new_version(page
     expect(result).to_contain_text("held: quiet hours 21:00 to 08:00")
     page.screenshot(path=ARTIFACTS / "admin-campaign-simulation.png", full_page=True)
     assert OutboxMessage.objects.count() == sent
+
+
+def test_a_marketer_backtests_the_triggers_of_a_campaign(page, marketer, morning):
+    # given a campaign started by webinar registrations, and three in the last week
+    with acting_as(Actor.for_user(marketer)):
+        campaign = published(
+            name="Webinar follow-up", steps=STEPS[:1],
+            triggers=[{"kind": "touchpoint", "touchpoint_kinds": ["webinar_registration"]}],
+        )  # fmt: skip
+        for days_ago in (1, 2, 10):
+            TouchpointFactory(kind_id="webinar_registration", occurred_at=NOW - timedelta(days=days_ago))
+
+    # when she asks for a backtest over the last 7 days
+    log_in(page, "maya")
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/simulate/")
+    page.fill("#id_days", "7")
+    page.get_by_role("button", name="Backtest").click()
+
+    # then the trigger's count and the enrollments it would have made show
+    result = page.locator("#backtest")
+    expect(result.locator("#backtest-result")).to_contain_text("touchpoint webinar_registration")
+    expect(result).to_contain_text("2 enrollments in 7 days")
+    page.screenshot(path=ARTIFACTS / "admin-campaign-backtest.png", full_page=True)
+    assert not Enrollment.objects.exists()
