@@ -5,7 +5,16 @@ from intents.learning import artifacts, embedding
 from intents.learning.classifier import Calibration, top_scores, uses_embedding
 from intents.learning.datasets import DatasetError, read_labelled_csv
 from intents.learning.evaluation import evaluate
-from intents.learning.training import DEFAULT_THRESHOLD, TrainingError, choose_sure, choose_threshold, fit
+from intents.learning.training import (
+    DEFAULT_THRESHOLD,
+    FEWER_FOLDS_FROM,
+    MAX_ACCURACY_LOSS,
+    TrainingError,
+    _splits,
+    choose_sure,
+    choose_threshold,
+    fit,
+)
 from tests.intents.data import labelled_rows, write_csv
 
 
@@ -186,3 +195,32 @@ def test_the_quick_model_may_answer_from_where_it_loses_nothing():
 
     # and where the quick model is never as good, it never answers alone
     assert choose_sure(quick, ~quick_correct, full, full_correct, 0.5, None, None) is None
+
+
+def test_the_quick_model_may_lose_half_a_point_of_accuracy_but_not_more():
+    # given 1,000 in-scope texts the full model gets all right, and a quick model sure of
+    # 800 at 0.95, wrong on 4 at 0.9 and on the rest, at 0.6
+    full, full_correct = np.full(1000, 0.9), np.ones(1000, dtype=bool)
+    quick = np.concatenate([np.full(800, 0.95), np.full(200, 0.6)])
+    quick_correct = np.concatenate([np.ones(800, dtype=bool), np.zeros(200, dtype=bool)])
+    quick[800:804] = 0.9
+
+    # then it may answer from 0.9 on: 4 lost in 1,000 is within the half point allowed
+    assert MAX_ACCURACY_LOSS == 0.005
+    assert choose_sure(quick, quick_correct, full, full_correct, 0.5, None, None) == 0.9
+
+    # and with 6 wrong at 0.9 it must stay above them
+    quick[804:806] = 0.9
+    assert choose_sure(quick, quick_correct, full, full_correct, 0.5, None, None) == 0.95
+
+
+def test_many_texts_are_calibrated_on_one_held_out_third_few_on_every_fold():
+    many = np.array([f"intent{i % 4}" for i in range(FEWER_FOLDS_FROM)], dtype=object)
+    ((train, held_out),) = _splits([""] * len(many), many, seed=0)
+    assert len(held_out) == pytest.approx(len(many) / 3, abs=4)
+    assert not set(train) & set(held_out)
+
+    few = np.array([f"intent{i % 4}" for i in range(40)], dtype=object)
+    splits = _splits([""] * len(few), few, seed=0)
+    assert len(splits) == 5
+    assert sorted(np.concatenate([held for _, held in splits])) == list(range(40))
