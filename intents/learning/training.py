@@ -43,6 +43,9 @@ MIN_OOS_RECALL = 0.6
 # alone. Losing none kept nine texts in ten going to the sentence embedding; half a point
 # lets TF-IDF answer most of them, the embedding costing fifty times more per text.
 MAX_ACCURACY_LOSS = 0.005
+# Of that half point, the share that texts left unclaimed on the quick model's word alone
+# (it is far from sure of any intent) may cost.
+MAX_SILENCE_LOSS = 0.001
 
 
 class TrainingError(ValueError):
@@ -106,6 +109,7 @@ def _fit(texts: list[str], labels: np.ndarray, seed: int) -> IntentClassifier:
     unknown = calibration(full.unknown_top) if unknown_texts else None
     threshold = choose_threshold(calibration(full.top), full.correct, unknown)
     quick_calibration = calibrate(fast.top, fast.correct)
+    silent = choose_silent(quick_calibration(fast.top), calibration(full.top), full.correct, threshold)
     sure = choose_sure(
         quick_calibration(fast.top),
         fast.correct,
@@ -114,8 +118,13 @@ def _fit(texts: list[str], labels: np.ndarray, seed: int) -> IntentClassifier:
         threshold,
         quick_calibration(fast.unknown_top) if unknown_texts else None,
         unknown,
+        silent=silent,
     )
-    quick_path = None if sure is None else QuickPath(pipeline=quick, calibration=quick_calibration, sure=sure)
+    quick_path = (
+        None
+        if sure is None
+        else QuickPath(pipeline=quick, calibration=quick_calibration, sure=sure, silent=silent)
+    )
     return IntentClassifier(pipeline=pipeline, calibration=calibration, threshold=threshold, quick=quick_path)
 
 
@@ -186,6 +195,21 @@ def choose_threshold(confidence: np.ndarray, correct: np.ndarray, unknown: np.nd
     return best[1] if best else DEFAULT_THRESHOLD
 
 
+def choose_silent(quick: np.ndarray, full: np.ndarray, full_correct: np.ndarray, threshold: float) -> float:
+    """The confidence of the quick model under which a text is left unclaimed without
+    asking the full model: the highest one under the threshold below which the full model
+    would have got at most MAX_SILENCE_LOSS of the in-scope texts right (out of fold).
+    Texts that far from every intent are mostly out of scope, and they were the bulk of
+    what the embedding was still asked about. 0 when nothing may be left unasked."""
+    full_right = full_correct & (full >= threshold)
+    best = 0.0
+    for candidate in np.unique(np.round(quick[quick < threshold], 3)):
+        if (full_right & (quick < candidate)).mean() > MAX_SILENCE_LOSS:
+            break
+        best = float(candidate)
+    return min(best, threshold)  # rounding must not lift it over the threshold
+
+
 def choose_sure(
     quick: np.ndarray,
     quick_correct: np.ndarray,
@@ -194,22 +218,26 @@ def choose_sure(
     threshold: float,
     quick_unknown: np.ndarray | None,
     full_unknown: np.ndarray | None,
+    *,
+    silent: float = 0.0,
 ) -> float | None:
     """The lowest confidence of the quick model from which its answer may stand alone: on
     the training texts (out of fold) it then gets at most MAX_ACCURACY_LOSS fewer in-scope
-    texts right than the full model, and stays silent on no fewer out-of-scope texts than
-    MIN_OOS_RECALL (or the full model's share, if lower). None when no such confidence exists."""
+    texts right than the full model alone (counting those left unclaimed under `silent`),
+    and stays silent on no fewer out-of-scope texts than MIN_OOS_RECALL (or the full
+    model's share, if lower). None when no such confidence exists."""
     full_right = full_correct & (full >= threshold)
     accuracy = full_right.mean()
-    if full_unknown is not None and len(full_unknown):
+    asked_right = full_right & (quick >= silent)  # what the full model still gets right when asked
+    knows_unknown = full_unknown is not None and len(full_unknown) > 0
+    if knows_unknown:
         oos_recall = min(MIN_OOS_RECALL, float((full_unknown < threshold).mean()))
+        unclaimed = (full_unknown < threshold) | (quick_unknown < silent)
     for candidate in np.unique(np.round(quick[quick >= threshold], 3)):
         sure = quick >= candidate
-        if np.where(sure, quick_correct, full_right).mean() < accuracy - MAX_ACCURACY_LOSS:
+        if np.where(sure, quick_correct, asked_right).mean() < accuracy - MAX_ACCURACY_LOSS:
             continue
-        if full_unknown is not None and len(full_unknown):
-            silent = (quick_unknown < candidate) & (full_unknown < threshold)
-            if silent.mean() < oos_recall:
-                continue
+        if knows_unknown and ((quick_unknown < candidate) & unclaimed).mean() < oos_recall:
+            continue
         return float(candidate)
     return None
