@@ -271,3 +271,18 @@ def test_many_texts_are_calibrated_on_one_held_out_third_few_on_every_fold():
     splits = _splits([""] * len(few), few, seed=0)
     assert len(splits) == 5
     assert sorted(np.concatenate([held for _, held in splits])) == list(range(40))
+
+
+def test_batches_run_side_by_side_give_each_text_the_vector_it_gets_alone():
+    # given more texts than one batch holds, of many lengths
+    texts = [
+        f"please {'really ' * (i % 9)}cancel subscription number {i}" for i in range(3 * embedding.BATCH)
+    ]
+
+    # when they are encoded together (their batches on several threads) and a few alone
+    together = embedding.encoder().encode(texts)
+    picked = [0, embedding.BATCH + 5, len(texts) - 1]
+    alone = np.vstack([embedding.encoder().encode([texts[i]]) for i in picked])
+
+    # then each text keeps its own vector, in its own row
+    np.testing.assert_allclose(together[picked], alone, atol=1e-5)
