@@ -16,7 +16,7 @@ from intents.learning import embedding
 
 ALGORITHM = (
     f"TF-IDF word 1-2-grams + character 2-5-grams + {embedding.MODEL_NAME} sentence embedding, "
-    "linear SVM, Platt-scaled confidence; TF-IDF alone answers when it is sure"
+    "linear SVM, Platt-scaled confidence; TF-IDF alone answers when it is sure or far from sure"
 )
 # Below this many texts, a character n-gram seen once is kept: a small team's first labels
 # would otherwise leave almost no features.
@@ -111,11 +111,13 @@ def top_scores(pipeline: Pipeline, texts: Sequence[str]) -> tuple[np.ndarray, np
 @dataclass
 class QuickPath:
     """A cheaper model whose answer stands, without asking the full one, when its calibrated
-    confidence reaches `sure` (chosen in training so that no in-scope answer is lost)."""
+    confidence reaches `sure`, or falls under `silent`, where no intent is claimed (both
+    chosen in training, so that few in-scope answers are lost)."""
 
     pipeline: Pipeline
     calibration: Calibration
     sure: float
+    silent: float = 0.0  # versions trained before it was chosen ask the full model
 
 
 @dataclass
@@ -136,14 +138,16 @@ class IntentClassifier:
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The top label and its calibrated confidence for each text: the quick path's when
-        it is sure, else the full model's."""
+        it is sure or far from sure, else the full model's."""
         quick = getattr(self, "quick", None)  # versions trained before the quick path have none
         if quick is None:
             labels, top = self.top(texts)
             return labels, self.calibration(top)
         labels, top = top_scores(quick.pipeline, texts)
         labels, confidences = labels.astype(object), quick.calibration(top)
-        unsure = np.flatnonzero(confidences < quick.sure)
+        # Under `silent` the quick confidence stands too: it is under the threshold, so the
+        # text is left unclaimed with the quick model's best guess.
+        unsure = np.flatnonzero((confidences < quick.sure) & (confidences >= quick.silent))
         if len(unsure):
             full_labels, full_top = self.top([texts[i] for i in unsure])
             labels[unsure], confidences[unsure] = full_labels, self.calibration(full_top)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,15 +27,25 @@ from intents.learning.classifier import (
 )
 
 FOLDS = 5
-# From this many texts on, three folds: each fold still learns from thousands of texts, and
-# training stays within minutes on two cores.
-FEWER_FOLDS_FROM, FEWER_FOLDS = 5000, 3
+# From this many texts on, one held-out third of them (the first of three folds): the model
+# that did not see it still learns from thousands of texts, and training stays within two
+# minutes on two cores.
+FEWER_FOLDS_FROM, HELD_OUT_FOLDS = 5000, 3
+# The models fit side by side, one per core: liblinear lets go of the GIL while it trains.
+PARALLEL_FITS = 2
 # Without out-of-scope examples to learn from, claim an intent only when the model is
 # more likely right than wrong.
 DEFAULT_THRESHOLD = 0.5
 # The threshold stays silent on this share of the out-of-scope texts the models that never
 # saw them met; aiming past one half keeps new out-of-scope texts caught at least half the time.
 MIN_OOS_RECALL = 0.6
+# The share of in-scope answers the quick model may lose against the full one where it answers
+# alone. Losing none kept nine texts in ten going to the sentence embedding; half a point
+# lets TF-IDF answer most of them, the embedding costing fifty times more per text.
+MAX_ACCURACY_LOSS = 0.005
+# Of that half point, the share that texts left unclaimed on the quick model's word alone
+# (it is far from sure of any intent) may cost.
+MAX_SILENCE_LOSS = 0.001
 
 
 class TrainingError(ValueError):
@@ -71,53 +82,93 @@ def _fit(texts: list[str], labels: np.ndarray, seed: int) -> IntentClassifier:
     known_texts = [text for text, out in zip(texts, oos, strict=True) if not out]
     known, unknown_texts = labels[~oos], [text for text, out in zip(texts, oos, strict=True) if out]
     pipeline, quick = build_pipeline(len(known_texts)), build_quick_pipeline(len(known_texts))
-    calibration, threshold, quick_path = DEFAULT_CALIBRATION, DEFAULT_THRESHOLD, None
-    folds = min(FOLDS if len(known_texts) < FEWER_FOLDS_FROM else FEWER_FOLDS, min(Counter(known).values()))
-    if folds >= 2:
-        splits = list(
-            StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(known_texts, known)
+    # Embedded up front, in batches across all texts, rather than fold by fold: the models
+    # below then fit side by side and find every vector in the memo.
+    embedding.encoder().encode(texts)
+    splits = _splits(known_texts, known, seed)
+    # Every model is a fresh copy made before any fitting starts, as they fit in threads.
+    held_out = [(clone(model), split) for model in (pipeline, quick) for split in splits]
+    with ThreadPoolExecutor(max_workers=PARALLEL_FITS) as pool:
+        # Longest first. The final quick model is fitted before it is known to be needed:
+        # it is cheap beside the full one, and fitting it later would leave a core idle.
+        final = pool.submit(pipeline.fit, known_texts, known)
+        final_quick = pool.submit(quick.fit, known_texts, known)
+        parts = [
+            pool.submit(_held_out, model, split, known_texts, known, unknown_texts)
+            for model, split in held_out
+        ]
+        full_parts = [part.result() for part in parts[: len(splits)]]
+        fast_parts = [part.result() for part in parts[len(splits) :]]
+        pipeline, quick = final.result(), final_quick.result()
+    if not splits:
+        return IntentClassifier(
+            pipeline=pipeline, calibration=DEFAULT_CALIBRATION, threshold=DEFAULT_THRESHOLD
         )
-        full = _out_of_fold(pipeline, splits, known_texts, known, unknown_texts)
-        fast = _out_of_fold(quick, splits, known_texts, known, unknown_texts)
-        calibration = calibrate(full.top, full.correct)
-        unknown = calibration(full.unknown_top) if unknown_texts else None
-        threshold = choose_threshold(calibration(full.top), full.correct, unknown)
-        quick_calibration = calibrate(fast.top, fast.correct)
-        sure = choose_sure(
-            quick_calibration(fast.top),
-            fast.correct,
-            calibration(full.top),
-            full.correct,
-            threshold,
-            quick_calibration(fast.unknown_top) if unknown_texts else None,
-            unknown,
-        )
-        if sure is not None:
-            quick_path = QuickPath(
-                pipeline=quick.fit(known_texts, known), calibration=quick_calibration, sure=sure
-            )
-    pipeline.fit(known_texts, known)
+    full, fast = OutOfFold.join(full_parts), OutOfFold.join(fast_parts)
+    calibration = calibrate(full.top, full.correct)
+    unknown = calibration(full.unknown_top) if unknown_texts else None
+    threshold = choose_threshold(calibration(full.top), full.correct, unknown)
+    quick_calibration = calibrate(fast.top, fast.correct)
+    silent = choose_silent(quick_calibration(fast.top), calibration(full.top), full.correct, threshold)
+    sure = choose_sure(
+        quick_calibration(fast.top),
+        fast.correct,
+        calibration(full.top),
+        full.correct,
+        threshold,
+        quick_calibration(fast.unknown_top) if unknown_texts else None,
+        unknown,
+        silent=silent,
+    )
+    quick_path = (
+        None
+        if sure is None
+        else QuickPath(pipeline=quick, calibration=quick_calibration, sure=sure, silent=silent)
+    )
     return IntentClassifier(pipeline=pipeline, calibration=calibration, threshold=threshold, quick=quick_path)
+
+
+def _splits(texts: list[str], labels: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Which texts each held-out model learns from and which it is judged on. Few texts:
+    every one is held out once (FOLDS folds). Many: a single third is held out, which
+    gives thousands of scores to calibrate from at a third of the cost of three folds."""
+    many = len(texts) >= FEWER_FOLDS_FROM
+    folds = min(HELD_OUT_FOLDS if many else FOLDS, min(Counter(labels).values()))
+    if folds < 2:
+        return []
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(texts, labels)
+    return [next(splits)] if many else list(splits)
 
 
 @dataclass
 class OutOfFold:
-    top: np.ndarray  # each training text's top decision score, from the model that did not see it
+    top: np.ndarray  # each held-out text's top decision score, from the model that did not see it
     correct: np.ndarray  # whether that model's top label was right
-    unknown_top: np.ndarray  # the out-of-scope texts' top scores, from every fold's model
+    unknown_top: np.ndarray  # the out-of-scope texts' top scores, from every held-out model
+
+    @classmethod
+    def join(cls, parts: list[OutOfFold]) -> OutOfFold:
+        """Parts in the order of the splits, so that two models' arrays line up text by text."""
+        return cls(
+            *(
+                np.concatenate([getattr(part, name) for part in parts])
+                for name in ("top", "correct", "unknown_top")
+            )
+        )
 
 
-def _out_of_fold(
-    pipeline, splits, texts: list[str], labels: np.ndarray, unknown_texts: list[str]
+def _held_out(
+    pipeline,
+    split: tuple[np.ndarray, np.ndarray],
+    texts: list[str],
+    labels: np.ndarray,
+    unknown_texts: list[str],
 ) -> OutOfFold:
-    top, correct, unknown_top = np.zeros(len(texts)), np.zeros(len(texts), dtype=bool), []
-    for train, held_out in splits:
-        model = clone(pipeline).fit([texts[i] for i in train], labels[train])
-        guessed, top[held_out] = top_scores(model, [texts[i] for i in held_out])
-        correct[held_out] = guessed == labels[held_out]
-        if unknown_texts:
-            unknown_top.append(top_scores(model, unknown_texts)[1])
-    return OutOfFold(top, correct, np.concatenate(unknown_top) if unknown_top else np.zeros(0))
+    train, held_out = split
+    model = pipeline.fit([texts[i] for i in train], labels[train])
+    guessed, top = top_scores(model, [texts[i] for i in held_out])
+    unknown_top = top_scores(model, unknown_texts)[1] if unknown_texts else np.zeros(0)
+    return OutOfFold(top, guessed == labels[held_out], unknown_top)
 
 
 def calibrate(top_scores: np.ndarray, correct: np.ndarray) -> Calibration:
@@ -144,6 +195,21 @@ def choose_threshold(confidence: np.ndarray, correct: np.ndarray, unknown: np.nd
     return best[1] if best else DEFAULT_THRESHOLD
 
 
+def choose_silent(quick: np.ndarray, full: np.ndarray, full_correct: np.ndarray, threshold: float) -> float:
+    """The confidence of the quick model under which a text is left unclaimed without
+    asking the full model: the highest one under the threshold below which the full model
+    would have got at most MAX_SILENCE_LOSS of the in-scope texts right (out of fold).
+    Texts that far from every intent are mostly out of scope, and they were the bulk of
+    what the embedding was still asked about. 0 when nothing may be left unasked."""
+    full_right = full_correct & (full >= threshold)
+    best = 0.0
+    for candidate in np.unique(np.round(quick[quick < threshold], 3)):
+        if (full_right & (quick < candidate)).mean() > MAX_SILENCE_LOSS:
+            break
+        best = float(candidate)
+    return min(best, threshold)  # rounding must not lift it over the threshold
+
+
 def choose_sure(
     quick: np.ndarray,
     quick_correct: np.ndarray,
@@ -152,22 +218,26 @@ def choose_sure(
     threshold: float,
     quick_unknown: np.ndarray | None,
     full_unknown: np.ndarray | None,
+    *,
+    silent: float = 0.0,
 ) -> float | None:
     """The lowest confidence of the quick model from which its answer may stand alone: on
-    the training texts (out of fold) it then gets no fewer in-scope texts right than the
-    full model, and stays silent on no fewer out-of-scope texts than MIN_OOS_RECALL (or the
-    full model's share, if lower). None when no such confidence exists."""
+    the training texts (out of fold) it then gets at most MAX_ACCURACY_LOSS fewer in-scope
+    texts right than the full model alone (counting those left unclaimed under `silent`),
+    and stays silent on no fewer out-of-scope texts than MIN_OOS_RECALL (or the full
+    model's share, if lower). None when no such confidence exists."""
     full_right = full_correct & (full >= threshold)
     accuracy = full_right.mean()
-    if full_unknown is not None and len(full_unknown):
+    asked_right = full_right & (quick >= silent)  # what the full model still gets right when asked
+    knows_unknown = full_unknown is not None and len(full_unknown) > 0
+    if knows_unknown:
         oos_recall = min(MIN_OOS_RECALL, float((full_unknown < threshold).mean()))
+        unclaimed = (full_unknown < threshold) | (quick_unknown < silent)
     for candidate in np.unique(np.round(quick[quick >= threshold], 3)):
         sure = quick >= candidate
-        if np.where(sure, quick_correct, full_right).mean() < accuracy:
+        if np.where(sure, quick_correct, asked_right).mean() < accuracy - MAX_ACCURACY_LOSS:
             continue
-        if full_unknown is not None and len(full_unknown):
-            silent = (quick_unknown < candidate) & (full_unknown < threshold)
-            if silent.mean() < oos_recall:
-                continue
+        if knows_unknown and ((quick_unknown < candidate) & unclaimed).mean() < oos_recall:
+            continue
         return float(candidate)
     return None

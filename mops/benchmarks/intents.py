@@ -37,10 +37,11 @@ SINGLE_TEXT_SAMPLE = 500
 
 def _quick_share(classifier, texts: list[str]) -> float | None:
     """The share of texts the TF-IDF model answers alone, without the sentence embedding."""
-    if classifier.quick is None:
+    quick = classifier.quick
+    if quick is None:
         return None
-    _, top = top_scores(classifier.quick.pipeline, texts)
-    return round(float((classifier.quick.calibration(top) >= classifier.quick.sure).mean()), 4)
+    confidence = quick.calibration(top_scores(quick.pipeline, texts)[1])
+    return round(float(((confidence >= quick.sure) | (confidence < quick.silent)).mean()), 4)
 
 
 def default_data_dir() -> Path:

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -5,7 +7,18 @@ from intents.learning import artifacts, embedding
 from intents.learning.classifier import Calibration, top_scores, uses_embedding
 from intents.learning.datasets import DatasetError, read_labelled_csv
 from intents.learning.evaluation import evaluate
-from intents.learning.training import DEFAULT_THRESHOLD, TrainingError, choose_sure, choose_threshold, fit
+from intents.learning.training import (
+    DEFAULT_THRESHOLD,
+    FEWER_FOLDS_FROM,
+    MAX_ACCURACY_LOSS,
+    MAX_SILENCE_LOSS,
+    TrainingError,
+    _splits,
+    choose_silent,
+    choose_sure,
+    choose_threshold,
+    fit,
+)
 from tests.intents.data import labelled_rows, write_csv
 
 
@@ -153,23 +166,66 @@ def test_a_version_keeps_the_embedding_models_name_not_the_model(trained):
         classifier.predict(["please close our account"])
 
 
-def test_the_quick_model_answers_alone_only_where_it_is_sure(trained):
-    # given texts of every kind
+def test_the_quick_model_answers_alone_only_where_it_is_sure_or_far_from_it(trained, monkeypatch):
+    # given texts of every kind, and a quick path that leaves the lower half of those it is
+    # unsure of unclaimed on its own
     texts = [text for text, _ in labelled_rows(per_intent=10, oos=10, seed=42)]
-    quick = trained.quick
-    assert quick is not None and quick.sure >= trained.threshold
+    quick_labels, quick_top = top_scores(trained.quick.pipeline, texts)
+    quick_confidence = trained.quick.calibration(quick_top)
+    assert trained.quick.sure >= trained.threshold
+    silent = min(float(np.median(quick_confidence[quick_confidence < trained.quick.sure])), trained.threshold)
+    classifier = replace(trained, quick=replace(trained.quick, silent=silent))
+    sure, far = quick_confidence >= classifier.quick.sure, quick_confidence < silent
+    asked = ~sure & ~far
+    assert sure.any() and far.any() and asked.any()
+    full_labels, full_top = classifier.top(texts)
+    asked_about = []
+    monkeypatch.setattr(classifier, "top", lambda some: asked_about.extend(some) or trained.top(some))
 
     # when the classifier answers
-    labels, confidences = trained.scores(texts)
+    labels, confidences = classifier.scores(texts)
 
-    # then where TF-IDF alone is sure its answer stands, elsewhere the full model's does
-    quick_labels, quick_top = top_scores(quick.pipeline, texts)
-    full_labels, full_top = trained.top(texts)
-    sure = quick.calibration(quick_top) >= quick.sure
-    assert sure.any() and not sure.all()
-    assert list(labels[sure]) == list(quick_labels[sure])
-    assert list(labels[~sure]) == list(full_labels[~sure])
-    np.testing.assert_allclose(confidences[~sure], trained.calibration(full_top[~sure]))
+    # then the full model is asked only about the texts in between, and its answer stands there
+    assert asked_about == [text for text, ask in zip(texts, asked, strict=True) if ask]
+    assert list(labels[asked]) == list(full_labels[asked])
+    np.testing.assert_allclose(confidences[asked], classifier.calibration(full_top[asked]))
+    # where TF-IDF is sure, or far from sure, its answer and confidence stand
+    assert list(labels[sure | far]) == list(quick_labels[sure | far])
+    np.testing.assert_allclose(confidences[sure | far], quick_confidence[sure | far])
+    # and far from sure, no intent is claimed, with the best guess kept for the explanation
+    far_texts = [text for text, is_far in zip(texts, far, strict=True) if is_far]
+    assert all(p.label is None and p.best_guess for p in classifier.predict(far_texts))
+
+
+def test_texts_far_from_every_intent_are_left_to_the_quick_model_where_little_is_lost():
+    # given out-of-fold confidences on 1,000 in-scope texts: the full model gets all right
+    # but the two the quick model is least sure of, and claims them all (threshold 0.5)
+    quick = np.linspace(0.05, 0.99, 1000)
+    full, full_correct = np.full(1000, 0.9), np.ones(1000, dtype=bool)
+    full_correct[:2] = False
+
+    # then the quick model may leave unclaimed up to where the full model would have got a
+    # single text right (0.1 %), the one at index 2
+    assert MAX_SILENCE_LOSS == 0.001
+    assert choose_silent(quick, full, full_correct, 0.5) == pytest.approx(quick[3], abs=1e-3)
+
+    # and never from above the threshold
+    assert choose_silent(quick, full, np.zeros(1000, dtype=bool), 0.5) <= 0.5
+
+
+def test_what_is_left_unclaimed_counts_against_the_quick_models_half_point():
+    # given 1,000 in-scope texts the full model gets right, and a quick model sure of 800
+    # at 0.95, wrong on 4 at 0.9, and right on the rest at 0.6
+    full, full_correct = np.full(1000, 0.9), np.ones(1000, dtype=bool)
+    quick = np.concatenate([np.full(800, 0.95), np.full(4, 0.9), np.full(196, 0.6)])
+    quick_correct = np.concatenate(
+        [np.ones(800, dtype=bool), np.zeros(4, dtype=bool), np.ones(196, dtype=bool)]
+    )
+    assert choose_sure(quick, quick_correct, full, full_correct, 0.5, None, None) == 0.6
+
+    # when 2 of the texts at 0.6 are left unclaimed (under `silent`), only 3 more may be lost
+    quick[804:806] = 0.2
+    assert choose_sure(quick, quick_correct, full, full_correct, 0.5, None, None, silent=0.3) == 0.95
 
 
 def test_the_quick_model_may_answer_from_where_it_loses_nothing():
@@ -186,3 +242,47 @@ def test_the_quick_model_may_answer_from_where_it_loses_nothing():
 
     # and where the quick model is never as good, it never answers alone
     assert choose_sure(quick, ~quick_correct, full, full_correct, 0.5, None, None) is None
+
+
+def test_the_quick_model_may_lose_half_a_point_of_accuracy_but_not_more():
+    # given 1,000 in-scope texts the full model gets all right, and a quick model sure of
+    # 800 at 0.95, wrong on 4 at 0.9 and on the rest, at 0.6
+    full, full_correct = np.full(1000, 0.9), np.ones(1000, dtype=bool)
+    quick = np.concatenate([np.full(800, 0.95), np.full(200, 0.6)])
+    quick_correct = np.concatenate([np.ones(800, dtype=bool), np.zeros(200, dtype=bool)])
+    quick[800:804] = 0.9
+
+    # then it may answer from 0.9 on: 4 lost in 1,000 is within the half point allowed
+    assert MAX_ACCURACY_LOSS == 0.005
+    assert choose_sure(quick, quick_correct, full, full_correct, 0.5, None, None) == 0.9
+
+    # and with 6 wrong at 0.9 it must stay above them
+    quick[804:806] = 0.9
+    assert choose_sure(quick, quick_correct, full, full_correct, 0.5, None, None) == 0.95
+
+
+def test_many_texts_are_calibrated_on_one_held_out_third_few_on_every_fold():
+    many = np.array([f"intent{i % 4}" for i in range(FEWER_FOLDS_FROM)], dtype=object)
+    ((train, held_out),) = _splits([""] * len(many), many, seed=0)
+    assert len(held_out) == pytest.approx(len(many) / 3, abs=4)
+    assert not set(train) & set(held_out)
+
+    few = np.array([f"intent{i % 4}" for i in range(40)], dtype=object)
+    splits = _splits([""] * len(few), few, seed=0)
+    assert len(splits) == 5
+    assert sorted(np.concatenate([held for _, held in splits])) == list(range(40))
+
+
+def test_batches_run_side_by_side_give_each_text_the_vector_it_gets_alone():
+    # given more texts than one batch holds, of many lengths
+    texts = [
+        f"please {'really ' * (i % 9)}cancel subscription number {i}" for i in range(3 * embedding.BATCH)
+    ]
+
+    # when they are encoded together (their batches on several threads) and a few alone
+    together = embedding.encoder().encode(texts)
+    picked = [0, embedding.BATCH + 5, len(texts) - 1]
+    alone = np.vstack([embedding.encoder().encode([texts[i]]) for i in picked])
+
+    # then each text keeps its own vector, in its own row
+    np.testing.assert_allclose(together[picked], alone, atol=1e-5)
