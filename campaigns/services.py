@@ -327,12 +327,13 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
                     touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
                 )
         if contexts:
+            campaign = trigger.campaign
             enrolled = enroll(
-                campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts
+                campaign=campaign, contact_ids=list(contexts), now=now, contexts=contexts, publish=False
             )
             created += len(enrolled)
             # They are due now: this task takes their first steps at once rather than leave
-            # them behind every task in the queue (the published batch then finds nothing).
+            # them behind every task in the queue.
             transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
     return created
 

@@ -46,9 +46,12 @@ def enroll(
     now: datetime,
     context: dict | None = None,
     contexts: Mapping[int, dict] | None = None,
+    publish: bool = True,
 ) -> list[int]:
     """Enroll those of the contacts who may enter; returns the new enrollments' ids.
-    `contexts` gives some contacts a context of their own (the touchpoint that brought them)."""
+    `contexts` gives some contacts a context of their own (the touchpoint that brought them).
+    A caller that takes their first steps itself says `publish=False`: a task of their own
+    would only race it for the same rows (the tick still finds them if the caller fails)."""
     if campaign.status != Campaign.Status.ACTIVE or campaign.version_id is None:
         raise NotEnrollable(f"campaign “{campaign.name}” is not active with a published version")
     ids = sorted({int(contact_id) for contact_id in contact_ids})
@@ -99,7 +102,7 @@ def enroll(
             ]
         )
         enrollment_ids = [row[0] for row in rows]
-        if enrollment_ids:
+        if enrollment_ids and publish:
             transaction.on_commit(lambda: enrollments_publish(enrollment_ids))
     return enrollment_ids
 
