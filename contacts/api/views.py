@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
@@ -285,8 +286,24 @@ class _TouchpointChecker:
                 return None
             data["properties"] = dict(properties)
         if "occurred_at" in raw:
-            try:
-                data["occurred_at"] = self.occurred_at.run_validation(raw["occurred_at"])
-            except serializers.ValidationError:
-                return None
+            occurred_at = _aware_iso_datetime(raw["occurred_at"])
+            if occurred_at is None:  # naive, or another format: the field decides
+                try:
+                    occurred_at = self.occurred_at.run_validation(raw["occurred_at"])
+                except serializers.ValidationError:
+                    return None
+            data["occurred_at"] = occurred_at
         return data
+
+
+def _aware_iso_datetime(value) -> datetime | None:
+    """An ISO 8601 moment with its offset, as integrations send them, read without the
+    serializer field's detours (the same instant it would give); None for anything else."""
+    if type(value) is not str:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        # In UTC, as the field gives it; out of range (year 1 at +05:00) the field says so.
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
