@@ -155,3 +155,22 @@ def test_a_tampered_unsubscribe_link_changes_nobody(sent):
     assert response.status_code == 404
     contact.refresh_from_db()
     assert contact.consent_email == "subscribed"
+
+
+def test_a_token_is_the_one_django_signing_writes_and_reads_back(settings):
+    # given a frozen clock, a key with a fallback, and a target with characters JSON escapes
+    settings.SECRET_KEY = "the-current-key"
+    data = {"m": 7, "c": 42, "u": 'https://example.com/é?a=1&b="2"'}
+
+    with time_machine.travel(NOW, tick=False):
+        # when
+        token = links._sign(links.CLICK, data)
+
+        # then
+        assert token == signing.dumps(data, salt=links.CLICK)
+        assert links.clicked(token) == links.Tracked(message_id=7, contact_id=42, url=data["u"])
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key", ["the-current-key"]
+        assert links.clicked(token).url == data["u"]  # still valid while the old key is a fallback
+        assert links._sign(links.CLICK, data) != token  # and new links use the new key
+        with pytest.raises(links.LinkRefused):
+            links.opened(token)  # the salt of another kind of link
