@@ -14,9 +14,10 @@ import contextlib
 import re
 import smtplib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from html import escape, unescape
 from html.parser import HTMLParser
 from typing import Any
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.utils.safestring import mark_safe
 
-from campaigns.channels import links, rendering
+from campaigns.channels import links, rendering, smtp
 from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
 from campaigns.channels.gates import email_refusals
 from campaigns.channels.mime import BulkEmail
@@ -366,15 +367,16 @@ def _permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
-def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
-    """Render and send a batch over one back-end connection; what became of each message."""
-    outcomes: dict[int, Outcome] = {}
+def _prepared(
+    messages: Sequence[OutboxMessage], outcomes: dict[int, Outcome]
+) -> Iterator[tuple[OutboxMessage, BulkEmail, str]]:
+    """Each message rendered and written when the sender asks for it; one that cannot be is
+    recorded as failed in `outcomes` and skipped."""
     people = contact_values(m.contact_id for m in messages)
     campaigns = dict(
         Campaign.objects.filter(pk__in={m.campaign_id for m in messages}).values_list("pk", "name")
     )
     compiled = _compiled_for(messages)
-    ready: list[tuple[OutboxMessage, BulkEmail, str]] = []
     for message in messages:
         template = compiled[message.pk]
         contact, account = people.get(message.contact_id, (None, None))
@@ -409,27 +411,51 @@ def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int,
         except ValueError as error:  # an address or a header that cannot be written
             outcomes[message.pk] = Outcome(FAILED, str(error))
             continue
-        ready.append((message, email, rendered.subject))
-    if not ready:
-        return outcomes
+        yield message, email, rendered.subject
+
+
+class _Interrupted(Exception):
+    """Sending stopped: the connection is gone or the server said later."""
+
+
+def _step(step: Callable[[], None], message: OutboxMessage, outcomes: dict[int, Outcome]) -> bool:
+    """One step of sending a message; False when it was refused for good (recorded as
+    failed). Any other error interrupts the batch: the connection cannot be trusted."""
+    try:
+        step()
+    except Exception as error:
+        if isinstance(error, ValueError) or _permanent(error):  # ValueError: an unwritable address
+            outcomes[message.pk] = Outcome(FAILED, str(error))
+            return False
+        raise _Interrupted(f"{type(error).__name__}: {error}") from error
+    return True
+
+
+def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
+    """Render and send a batch over one back-end connection; what became of each message.
+    Each e-mail is rendered while the server reads the one before it (see `smtp`)."""
+    outcomes: dict[int, Outcome] = {}
     connection = get_connection()
     try:
         connection.open()
-        for index, (message, email, subject) in enumerate(ready):
-            try:
-                connection.send_messages([email])
-            except Exception as error:
-                if _permanent(error):
-                    outcomes[message.pk] = Outcome(FAILED, str(error))
-                    continue
-                # The connection is gone or the server said later: this and the rest go back.
-                for waiting, _, _ in ready[index:]:
-                    outcomes[waiting.pk] = Outcome(RETRY, f"{type(error).__name__}: {error}")
-                break
-            outcomes[message.pk] = Outcome(SENT, subject=subject)
+        sender = smtp.sender_for(connection)
     except OSError as error:  # could not connect at all
-        for message, _, _ in ready:
-            outcomes.setdefault(message.pk, Outcome(RETRY, f"{type(error).__name__}: {error}"))
+        with contextlib.suppress(Exception):
+            connection.close()
+        return {m.pk: Outcome(RETRY, f"{type(error).__name__}: {error}") for m in messages}
+    waiting: tuple[OutboxMessage, str] | None = None  # sent, the server's answer not read yet
+    try:
+        for message, email, subject in _prepared(messages, outcomes):
+            if waiting is not None and _step(sender.finish, waiting[0], outcomes):
+                outcomes[waiting[0].pk] = Outcome(SENT, subject=waiting[1])
+            waiting = None
+            if _step(partial(sender.start, email), message, outcomes):
+                waiting = (message, subject)
+        if waiting is not None and _step(sender.finish, waiting[0], outcomes):
+            outcomes[waiting[0].pk] = Outcome(SENT, subject=waiting[1])
+    except _Interrupted as error:  # this one and the rest go back, to be sent again later
+        for message in messages:
+            outcomes.setdefault(message.pk, Outcome(RETRY, str(error)))
     finally:
         with contextlib.suppress(Exception):  # a connection that will not close cleanly is dropped anyway
             connection.close()
