@@ -31,7 +31,7 @@ from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
 from campaigns.channels.gates import email_refusals
 from campaigns.channels.mime import BulkEmail
 from campaigns.channels.rendering import RenderError
-from campaigns.models import Campaign, EmailTemplate, OutboxMessage
+from campaigns.models import EmailTemplate, OutboxMessage
 from contacts.models import Contact
 
 DEFAULT_LAYOUT = """<!doctype html>
@@ -90,17 +90,16 @@ class CompiledTemplate:
         )
 
     def render(self, data: dict[str, Any]) -> Rendered:
-        subject = " ".join(rendering.render_compiled(self.subject, data, autoescape=False).split())
-        preheader = " ".join(rendering.render_compiled(self.preheader, data, autoescape=False).split())
+        renderer = rendering.Renderer(data)
+        subject = " ".join(renderer.render(self.subject, autoescape=False).split())
+        preheader = " ".join(renderer.render(self.preheader, autoescape=False).split())
+        framing = {"preheader": preheader, "subject": subject}
         html = ""
         if self.html is not None:
-            content = rendering.render_compiled(self.html, data, autoescape=True)
-            framed = {**data, "content": mark_safe(content), "preheader": preheader, "subject": subject}  # noqa: S308 - rendered by the sandbox, escaped
-            html = rendering.render_compiled(self.layout, framed, autoescape=True)
-        framing = {**data, "preheader": preheader, "subject": subject}
-        text = (
-            rendering.render_compiled(self.text, framing, autoescape=False) if self.text is not None else ""
-        )
+            content = renderer.render(self.html, autoescape=True)
+            framed = {**framing, "content": mark_safe(content)}  # noqa: S308 - rendered by the sandbox, escaped
+            html = renderer.render(self.layout, autoescape=True, extra=framed)
+        text = renderer.render(self.text, autoescape=False, extra=framing) if self.text is not None else ""
         # Plain text out, never Django's "safe" strings: a page that shows a rendering escapes it.
         return Rendered(*(str.__str__(part) for part in (subject, preheader, html, text)))
 
@@ -373,9 +372,6 @@ def _prepared(
     """Each message rendered and written when the sender asks for it; one that cannot be is
     recorded as failed in `outcomes` and skipped."""
     people = contact_values(m.contact_id for m in messages)
-    campaigns = dict(
-        Campaign.objects.filter(pk__in={m.campaign_id for m in messages}).values_list("pk", "name")
-    )
     compiled = _compiled_for(messages)
     for message in messages:
         template = compiled[message.pk]
@@ -391,7 +387,7 @@ def _prepared(
                 template,
                 contact=contact,
                 account=account,
-                campaign_name=campaigns.get(message.campaign_id, ""),
+                campaign_name=message.campaign.name if message.campaign_id else "",
                 message_id=message.pk,
             )
         except RenderError as error:

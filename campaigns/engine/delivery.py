@@ -23,7 +23,7 @@ from django.db.models import F
 from campaigns.channels import email
 from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
 from campaigns.engine.advance import campaign_actor
-from campaigns.models import Campaign, OutboxMessage
+from campaigns.models import OutboxMessage
 from ledger.context import acting_as
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record_many
@@ -60,7 +60,8 @@ def _claim(message_ids: Sequence[int]) -> tuple[dict[str, list[OutboxMessage]], 
     claimed: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():
         messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("campaign")  # its name for the templates, its actor for the ledger
             .filter(pk__in=list(message_ids), status=OutboxMessage.Status.PENDING, channel__in=list(CHANNELS))
             .order_by("pk")
         )
@@ -133,9 +134,8 @@ def _mark(messages, outcomes, *, channel: Channel, now: datetime) -> dict[int, s
         by_campaign: dict[int | None, list[OutboxMessage]] = defaultdict(list)
         for message in sent:
             by_campaign[message.campaign_id].append(message)
-        campaigns = Campaign.objects.in_bulk([pk for pk in by_campaign if pk])
         for campaign_id, batch in by_campaign.items():
-            campaign = campaigns.get(campaign_id)
+            campaign = batch[0].campaign if campaign_id else None
             if campaign is None:
                 continue
             with acting_as(campaign_actor(campaign)):
