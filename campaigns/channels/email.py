@@ -5,7 +5,8 @@ connection.
 Every e-mail carries a Message-ID made from its outbox key (the same message always has
 the same id), `List-Unsubscribe` with a signed HTTPS link (and a mailto when
 `EMAIL_UNSUBSCRIBE_MAILTO` is set) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
-(RFC 8058). Its links go through signed click redirects and it carries an open pixel.
+(RFC 8058). Its links, in the HTML and in the plain text, go through signed click
+redirects, and it carries an open pixel.
 """
 
 from __future__ import annotations
@@ -240,18 +241,40 @@ def html_to_text(html: str) -> str:
 # --- tracking ---------------------------------------------------------------------------------
 
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+# A web address in plain text ends at a space, a quote, a bracket or an angle bracket; a
+# full stop or a comma right after it ends the sentence, not the address.
+_TEXT_URL = re.compile(r"""https?://[^\s<>"'()\[\]]+""", re.IGNORECASE)
+_TRAILING = ".,;:!?"
 
 
-def tracked_html(html: str, *, message_id: int, contact_id: int, keep: Sequence[str] = ()) -> str:
+class _Clicks:
+    """Click redirects of one e-mail: each target signed once, for both parts."""
+
+    def __init__(self, *, message_id: int, contact_id: int, keep: Sequence[str] = ()):
+        self.message_id, self.contact_id, self.keep = message_id, contact_id, set(keep)
+        self.signed: dict[str, str] = {}
+
+    def url(self, url: str) -> str:
+        if url in self.keep:
+            return url
+        if url not in self.signed:
+            signed = links.click_url(message_id=self.message_id, contact_id=self.contact_id, url=url)
+            self.signed[url] = signed
+        return self.signed[url]
+
+
+def tracked_html(
+    html: str, *, message_id: int, contact_id: int, keep: Sequence[str] = (), clicks: _Clicks | None = None
+) -> str:
     """Links through signed click redirects (except the unsubscribe and preferences links),
     and an open pixel before the end of the body."""
+    clicks = clicks or _Clicks(message_id=message_id, contact_id=contact_id, keep=keep)
 
     def swap(match: re.Match) -> str:
         url = unescape(match.group(3)).strip()
-        if not url.lower().startswith(("http://", "https://")) or url in keep:
+        if not url.lower().startswith(("http://", "https://")) or url in clicks.keep:
             return match.group(0)
-        tracked = links.click_url(message_id=message_id, contact_id=contact_id, url=url)
-        return f"{match.group(1)}{match.group(2)}{escape(tracked)}{match.group(2)}"
+        return f"{match.group(1)}{match.group(2)}{escape(clicks.url(url))}{match.group(2)}"
 
     html = _HREF.sub(swap, html)
     pixel = (
@@ -260,6 +283,21 @@ def tracked_html(html: str, *, message_id: int, contact_id: int, keep: Sequence[
     )
     closing = html.lower().rfind("</body>")
     return html[:closing] + pixel + html[closing:] if closing >= 0 else html + pixel
+
+
+def tracked_text(
+    text: str, *, message_id: int, contact_id: int, keep: Sequence[str] = (), clicks: _Clicks | None = None
+) -> str:
+    """The web addresses of a plain-text part through the same signed click redirects as
+    the HTML's (except the unsubscribe and preferences links)."""
+    clicks = clicks or _Clicks(message_id=message_id, contact_id=contact_id, keep=keep)
+
+    def swap(match: re.Match) -> str:
+        found = match.group(0)
+        url = found.rstrip(_TRAILING)
+        return clicks.url(url) + found[len(url) :]
+
+    return _TEXT_URL.sub(swap, text)
 
 
 # --- building and sending ---------------------------------------------------------------------
@@ -290,18 +328,21 @@ def email_build(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-Message-Key": key,
     }
+    text, html = rendered.text, rendered.html
+    if track and message_id:
+        keep = [unsubscribe_link, links.preferences_url(token=unsubscribe)]
+        clicks = _Clicks(message_id=message_id, contact_id=contact_id, keep=keep)
+        text = tracked_text(text, message_id=message_id, contact_id=contact_id, clicks=clicks)
+        if html:
+            html = tracked_html(html, message_id=message_id, contact_id=contact_id, clicks=clicks)
     email = BulkEmail(
         subject=rendered.subject,
-        body=rendered.text,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers,
     )
-    if rendered.html:
-        html = rendered.html
-        if track and message_id:
-            keep = [unsubscribe_link, links.preferences_url(token=unsubscribe)]
-            html = tracked_html(html, message_id=message_id, contact_id=contact_id, keep=keep)
+    if html:
         email.attach_alternative(html, "text/html")
     return email
 

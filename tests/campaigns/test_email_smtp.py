@@ -74,7 +74,8 @@ def test_campaign_e_mails_reach_the_smtp_server_personalised_with_their_headers(
     text = mail.get_body(preferencelist=("plain",)).get_content()
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "Hello Ada" in text and "Everyone at Acme is invited." in text
-    assert "Save your seat (https://example.com/webinar?id=42&src=mail)" in text  # made from the HTML
+    assert "Save your seat (https://mops.example.com/email/c/" in text  # made from the HTML, tracked
+    assert "https://example.com/webinar" not in text
     assert "BRAND" in html and "Everyone at Acme is invited." in html
     assert "https://example.com/webinar" not in html  # the link goes through a signed redirect
     assert "https://mops.example.com/email/c/" in html and "https://mops.example.com/email/o/" in html
