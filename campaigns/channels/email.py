@@ -32,7 +32,7 @@ from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
 from campaigns.channels.gates import email_refusals
 from campaigns.channels.mime import BulkEmail
 from campaigns.channels.rendering import RenderError
-from campaigns.models import EmailTemplate, OutboxMessage
+from campaigns.models import Campaign, EmailTemplate, OutboxMessage
 from contacts.models import Contact
 
 DEFAULT_LAYOUT = """<!doctype html>
@@ -407,12 +407,23 @@ def _permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
+def _campaign_names(messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """The names of the messages' campaigns: as read with the claim, else in one query."""
+    cached = [m.campaign for m in messages if OutboxMessage.campaign.is_cached(m)]
+    names = {campaign.pk: campaign.name for campaign in cached if campaign is not None}
+    missing = {m.campaign_id for m in messages if m.campaign_id and m.campaign_id not in names}
+    if missing:
+        names.update(Campaign.objects.filter(pk__in=missing).values_list("pk", "name"))
+    return names
+
+
 def _prepared(
     messages: Sequence[OutboxMessage], outcomes: dict[int, Outcome]
 ) -> Iterator[tuple[OutboxMessage, BulkEmail, str]]:
     """Each message rendered and written when the sender asks for it; one that cannot be is
     recorded as failed in `outcomes` and skipped."""
     people = contact_values(m.contact_id for m in messages)
+    campaigns = _campaign_names(messages)
     compiled = _compiled_for(messages)
     for message in messages:
         template = compiled[message.pk]
@@ -428,7 +439,7 @@ def _prepared(
                 template,
                 contact=contact,
                 account=account,
-                campaign_name=message.campaign.name if message.campaign_id else "",
+                campaign_name=campaigns.get(message.campaign_id, ""),
                 message_id=message.pk,
             )
         except RenderError as error:

@@ -23,7 +23,7 @@ from django.db.models import F
 from campaigns.channels import email
 from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
 from campaigns.engine.advance import campaign_actor
-from campaigns.models import OutboxMessage
+from campaigns.models import Campaign, OutboxMessage
 from ledger.context import acting_as
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record_many
@@ -60,12 +60,16 @@ def _claim(message_ids: Sequence[int]) -> tuple[dict[str, list[OutboxMessage]], 
     claimed: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():
         messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("campaign")  # its name for the templates, its actor for the ledger
+            OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(pk__in=list(message_ids), status=OutboxMessage.Status.PENDING, channel__in=list(CHANNELS))
             .order_by("pk")
         )
+        # Their campaigns read once (not a copy per message): the name for the templates, the
+        # actor for the ledger.
+        campaigns = Campaign.objects.in_bulk({m.campaign_id for m in messages if m.campaign_id})
         for message in messages:
+            if message.campaign_id in campaigns:
+                message.campaign = campaigns[message.campaign_id]
             claimed[message.channel].append(message)
         for name, batch in claimed.items():
             held = CHANNELS[name].held_back(batch)
@@ -135,7 +139,10 @@ def _mark(messages, outcomes, *, channel: Channel, now: datetime) -> dict[int, s
         for message in sent:
             by_campaign[message.campaign_id].append(message)
         for campaign_id, batch in by_campaign.items():
-            campaign = batch[0].campaign if campaign_id else None
+            if OutboxMessage.campaign.is_cached(batch[0]):  # read with the claim
+                campaign = batch[0].campaign
+            else:
+                campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id else None
             if campaign is None:
                 continue
             with acting_as(campaign_actor(campaign)):
