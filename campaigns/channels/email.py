@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from html import escape, unescape
 from html.parser import HTMLParser
 from typing import Any
@@ -82,12 +82,9 @@ class CompiledTemplate:
 
     @classmethod
     def of(cls, template: EmailTemplate) -> CompiledTemplate:
-        return cls(
-            subject=template.subject,
-            preheader=template.preheader,
-            html=template.html,
-            text=template.text,
-            layout=template.layout.html if template.layout_id else "",
+        layout = template.layout.html if template.layout_id else ""
+        return compiled_for_sources(
+            template.subject, template.preheader, template.html, template.text, layout
         )
 
     def render(self, data: dict[str, Any]) -> Rendered:
@@ -103,6 +100,14 @@ class CompiledTemplate:
         text = renderer.render(self.text, autoescape=False, extra=framing) if self.text is not None else ""
         # Plain text out, never Django's "safe" strings: a page that shows a rendering escapes it.
         return Rendered(*(str.__str__(part) for part in (subject, preheader, html, text)))
+
+
+@lru_cache(maxsize=32)
+def compiled_for_sources(subject: str, preheader: str, html: str, text: str, layout: str) -> CompiledTemplate:
+    """Compiled once per process for the same sources (batch after batch of one campaign):
+    parsing and making the plain text from the HTML cost as much as rendering many e-mails.
+    Keyed by the sources themselves, so an edited template is compiled again."""
+    return CompiledTemplate(subject=subject, preheader=preheader, html=html, text=text, layout=layout)
 
 
 _CONTENT = re.compile(r"\{\{\s*content\s*\}\}")
@@ -391,9 +396,8 @@ def _compiled_for(messages: Sequence[OutboxMessage]) -> dict[int, CompiledTempla
                     by_slug[slug] = CompiledTemplate.of(templates[slug])
                 compiled[message.pk] = by_slug[slug]
             else:  # a step written with its subject and body inline: plain text
-                compiled[message.pk] = CompiledTemplate(
-                    subject=message.payload.get("subject", ""), text=message.payload.get("body", "")
-                )
+                subject, body = message.payload.get("subject", ""), message.payload.get("body", "")
+                compiled[message.pk] = compiled_for_sources(subject, "", "", body, "")
         except RenderError as error:
             by_slug[slug] = error
             compiled[message.pk] = error

@@ -134,3 +134,15 @@ def test_the_parts_of_one_e_mail_share_nothing_a_part_sets_and_fixed_text_stays_
     assert (rendered.subject, rendered.preheader) == ("Hi Ada", "Thursday, 4 pm")
     assert rendered.html == "<html><body><p>[]</p><i>Thursday, 4 pm</i></body></html>"
     assert "[]" in rendered.text and "Ada" not in rendered.text
+
+
+def test_a_template_is_compiled_once_for_the_same_sources_and_again_when_edited():
+    from campaigns.channels.email import compiled_for_sources
+
+    first = compiled_for_sources("Hi {{ contact.first_name }}", "", "<p>One</p>", "", "")
+    again = compiled_for_sources("Hi {{ contact.first_name }}", "", "<p>One</p>", "", "")
+    edited = compiled_for_sources("Hi {{ contact.first_name }}", "", "<p>Two</p>", "", "")
+
+    data = template_data(contact={"id": 1, "first_name": "Ada"}, account=None, campaign_name="")
+    assert again is first and edited is not first
+    assert "Two" in edited.render(data).html and "One" in first.render(data).html
