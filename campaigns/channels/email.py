@@ -12,6 +12,7 @@ redirects, and it carries an open pixel.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import smtplib
 import uuid
@@ -34,6 +35,8 @@ from campaigns.channels.mime import BulkEmail
 from campaigns.channels.rendering import RenderError
 from campaigns.models import Campaign, EmailTemplate, OutboxMessage
 from contacts.models import Contact
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -423,8 +426,9 @@ def _campaign_names(messages: Sequence[OutboxMessage]) -> dict[int, str]:
 
 def _prepared(
     messages: Sequence[OutboxMessage], outcomes: dict[int, Outcome]
-) -> Iterator[tuple[OutboxMessage, BulkEmail, str]]:
-    """Each message rendered and written when the sender asks for it; one that cannot be is
+) -> Iterator[tuple[OutboxMessage, BulkEmail, str] | None]:
+    """Each message rendered and written when the sender asks for it, a stage at a time:
+    None after each stage (render, links, MIME), then the e-mail. One that cannot be made is
     recorded as failed in `outcomes` and skipped."""
     people = contact_values(m.contact_id for m in messages)
     campaigns = _campaign_names(messages)
@@ -449,6 +453,7 @@ def _prepared(
         except RenderError as error:
             outcomes[message.pk] = Outcome(FAILED, str(error))
             continue
+        yield None
         to = message.payload.get("to") or contact["email"]
         email = email_build(
             rendered=rendered,
@@ -458,12 +463,45 @@ def _prepared(
             message_id=message.pk,
             contact_id=message.contact_id,
         )
+        yield None
         try:
             email.prepare()
         except ValueError as error:  # an address or a header that cannot be written
             outcomes[message.pk] = Outcome(FAILED, str(error))
             continue
         yield message, email, rendered.subject
+
+
+class _Ahead:
+    """The batch's e-mails made a stage at a time: `step()` runs one stage of the next e-mail
+    (while the server answers a command of the one being sent), `next()` finishes it."""
+
+    def __init__(self, stages: Iterator[tuple[OutboxMessage, BulkEmail, str] | None]):
+        self.stages = stages
+        self.ready: tuple[OutboxMessage, BulkEmail, str] | None = None
+        self.exhausted = False
+        self.error: Exception | None = None
+
+    def step(self) -> None:
+        if self.ready is not None or self.exhausted or self.error is not None:
+            return
+        try:
+            item = next(self.stages)
+        except StopIteration:
+            self.exhausted = True
+        except Exception as error:  # raised by `next()`, not in the middle of an SMTP command
+            self.error = error
+        else:
+            self.ready = item
+
+    def next(self) -> tuple[OutboxMessage, BulkEmail, str] | None:
+        """The next e-mail, made to the end; None when there are no more."""
+        while self.ready is None and not self.exhausted and self.error is None:
+            self.step()
+        if self.error is not None:
+            raise self.error
+        item, self.ready = self.ready, None
+        return item
 
 
 class _Interrupted(Exception):
@@ -485,7 +523,7 @@ def _step(step: Callable[[], None], message: OutboxMessage, outcomes: dict[int, 
 
 def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
     """Render and send a batch over one back-end connection; what became of each message.
-    Each e-mail is rendered while the server reads the one before it (see `smtp`)."""
+    Each e-mail is made while the server answers the one before it (see `smtp`)."""
     outcomes: dict[int, Outcome] = {}
     connection = get_connection()
     try:
@@ -496,15 +534,31 @@ def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int,
             connection.close()
         return {m.pk: Outcome(RETRY, f"{type(error).__name__}: {error}") for m in messages}
     waiting: tuple[OutboxMessage, str] | None = None  # sent, the server's answer not read yet
+    ahead = _Ahead(_prepared(messages, outcomes))
+    started = False
     try:
-        for message, email, subject in _prepared(messages, outcomes):
+        while True:
+            try:
+                item = ahead.next()
+            except Exception as error:
+                if not started:  # nothing reached the server: the caller puts the batch back
+                    raise
+                # Some e-mails are with the server: they are recorded as sent, the rest retried.
+                logger.exception("making an e-mail of the batch failed; the rest will be retried")
+                item, broken = None, _Interrupted(f"{type(error).__name__}: {error}")
+            else:
+                broken = None
             if waiting is not None and _step(sender.finish, waiting[0], outcomes):
                 outcomes[waiting[0].pk] = Outcome(SENT, subject=waiting[1])
             waiting = None
-            if _step(partial(sender.start, email), message, outcomes):
+            if broken is not None:
+                raise broken
+            if item is None:
+                break
+            message, email, subject = item
+            started = True
+            if _step(partial(sender.start, email, ahead.step), message, outcomes):
                 waiting = (message, subject)
-        if waiting is not None and _step(sender.finish, waiting[0], outcomes):
-            outcomes[waiting[0].pk] = Outcome(SENT, subject=waiting[1])
     except _Interrupted as error:  # this one and the rest go back, to be sent again later
         for message in messages:
             outcomes.setdefault(message.pk, Outcome(RETRY, str(error)))

@@ -1,11 +1,12 @@
 """A batch of e-mails handed to an SMTP server over one connection, the server reading one
 e-mail while the next is rendered.
 
-`smtplib.sendmail` waits for the server's answer to an e-mail's body before it returns, and
-reading the body is most of the server's work: the sender sat idle meanwhile. Here the body
-is sent, the caller renders the next e-mail, and only then is the answer read, so both sides
-work at once. No command is sent before the answer to the one before it (RFC 5321; the
-server need not offer PIPELINING).
+`smtplib.sendmail` sends a command, waits for the answer, sends the next: the sender sat idle
+for four answers per e-mail (MAIL, RCPT, DATA, the body), the server idle while the sender
+rendered. Here each command is sent, `idle()` does a stage of the caller's next e-mail, and
+only then is the answer read; the answer to the body is left to `finish()`, after the next
+e-mail is made. Both processes work at once, and still no command is sent before the answer
+to the one before it (RFC 5321; the server need not offer PIPELINING).
 
 Only for Django's own SMTP back-end, whose connection is an `smtplib.SMTP`; any other
 back-end (console, locmem, an API provider, a subclass that changes how it sends) gets each
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+from collections.abc import Callable
 
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
@@ -31,7 +33,7 @@ class OneByOne:
     def __init__(self, backend):
         self.backend = backend
 
-    def start(self, email: BulkEmail) -> None:
+    def start(self, email: BulkEmail, idle: Callable[[], None] = lambda: None) -> None:
         self.backend.send_messages([email])
 
     def finish(self) -> None:
@@ -52,26 +54,34 @@ class Overlapped:
         address = str(address)
         return address if PLAIN_ADDRESS.fullmatch(address) else self.backend.prep_address(address)
 
-    def start(self, email: BulkEmail) -> None:
+    def _command(self, command: str, argument: str, idle: Callable[[], None]) -> tuple[int, bytes]:
+        self.client.putcmd(command, argument)
+        idle()
+        return self.client.getreply()
+
+    def start(self, email: BulkEmail, idle: Callable[[], None] = lambda: None) -> None:
+        """MAIL, RCPT and DATA, then the body; `idle` runs while each answer is on its way."""
         sender = self._address(email.from_email)
         recipients = [self._address(address) for address in email.recipients()]
         data, eight_bit = email.smtp_bytes(eight_bit=self.eight_bit)
         options = [f"SIZE={len(data)}"] if self.size else []
         if eight_bit:
             options.append("BODY=8BITMIME")
-        code, reply = self.client.mail(sender, options)
+        code, reply = self._command(
+            "mail", f"FROM:{smtplib.quoteaddr(sender)}{''.join(' ' + o for o in options)}", idle
+        )
         if code != 250:
             self._reset(code)
             raise smtplib.SMTPSenderRefused(code, reply, sender)
         refused = {}
         for recipient in recipients:
-            code, reply = self.client.rcpt(recipient)
+            code, reply = self._command("rcpt", f"TO:{smtplib.quoteaddr(recipient)}", idle)
             if code not in (250, 251):
                 refused[recipient] = (code, reply)
         if len(refused) == len(recipients):
             self._reset(code)
             raise smtplib.SMTPRecipientsRefused(refused)
-        code, reply = self.client.docmd("data")
+        code, reply = self._command("data", "", idle)
         if code != 354:
             self._reset(code)
             raise smtplib.SMTPDataError(code, reply)

@@ -287,3 +287,31 @@ def test_bodies_go_8bit_when_the_server_takes_it_and_a_long_line_goes_quoted_pri
     raw = b"\n".join(smtp.handler.received)
     assert max(len(line.rstrip(b"\r")) for line in raw.split(b"\n")) <= 998
     assert not any(part.defects for message in (short, long) for part in message.walk())
+
+
+def test_an_e_mail_that_breaks_while_the_batch_is_sent_leaves_the_sent_ones_sent(
+    smtp, invitation, clock, monkeypatch
+):
+    # given the second e-mail of a batch cannot be made, for a reason nobody foresaw
+    from campaigns.channels import email
+
+    campaign = published(steps=[{"key": "invite", "type": "send_email", "template": "webinar-invite"}])
+    people = [ContactFactory() for _ in range(3)]
+    ids = _queued(campaign, people)
+    real_build = email.email_build
+
+    def build(**kwargs):
+        if kwargs["contact_id"] == people[1].pk:
+            raise RuntimeError("disk full")
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(email, "email_build", build)
+
+    # when
+    statuses = outbox_deliver_batch(message_ids=ids, now=NOW)
+
+    # then the first is sent once and recorded; the others wait for a retry, saying why
+    assert [statuses[pk] for pk in ids] == ["sent", "pending", "pending"]
+    assert smtp.count == 1
+    assert all("disk full" in m.error for m in OutboxMessage.objects.filter(pk__in=ids[1:]))
+    assert Action.objects.filter(verb="email.sent").count() == 1
