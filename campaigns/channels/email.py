@@ -5,18 +5,21 @@ connection.
 Every e-mail carries a Message-ID made from its outbox key (the same message always has
 the same id), `List-Unsubscribe` with a signed HTTPS link (and a mailto when
 `EMAIL_UNSUBSCRIBE_MAILTO` is set) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
-(RFC 8058). Its links go through signed click redirects and it carries an open pixel.
+(RFC 8058). Its links, in the HTML and in the plain text, go through signed click
+redirects, and it carries an open pixel.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import smtplib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache, partial
 from html import escape, unescape
 from html.parser import HTMLParser
 from typing import Any
@@ -25,13 +28,15 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.utils.safestring import mark_safe
 
-from campaigns.channels import links, rendering
+from campaigns.channels import links, rendering, smtp
 from campaigns.channels.base import FAILED, RETRY, SENT, Outcome
 from campaigns.channels.gates import email_refusals
 from campaigns.channels.mime import BulkEmail
 from campaigns.channels.rendering import RenderError
 from campaigns.models import Campaign, EmailTemplate, OutboxMessage
 from contacts.models import Contact
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -80,28 +85,32 @@ class CompiledTemplate:
 
     @classmethod
     def of(cls, template: EmailTemplate) -> CompiledTemplate:
-        return cls(
-            subject=template.subject,
-            preheader=template.preheader,
-            html=template.html,
-            text=template.text,
-            layout=template.layout.html if template.layout_id else "",
+        layout = template.layout.html if template.layout_id else ""
+        return compiled_for_sources(
+            template.subject, template.preheader, template.html, template.text, layout
         )
 
     def render(self, data: dict[str, Any]) -> Rendered:
-        subject = " ".join(rendering.render_compiled(self.subject, data, autoescape=False).split())
-        preheader = " ".join(rendering.render_compiled(self.preheader, data, autoescape=False).split())
+        renderer = rendering.Renderer(data)
+        subject = " ".join(renderer.render(self.subject, autoescape=False).split())
+        preheader = " ".join(renderer.render(self.preheader, autoescape=False).split())
+        framing = {"preheader": preheader, "subject": subject}
         html = ""
         if self.html is not None:
-            content = rendering.render_compiled(self.html, data, autoescape=True)
-            framed = {**data, "content": mark_safe(content), "preheader": preheader, "subject": subject}  # noqa: S308 - rendered by the sandbox, escaped
-            html = rendering.render_compiled(self.layout, framed, autoescape=True)
-        framing = {**data, "preheader": preheader, "subject": subject}
-        text = (
-            rendering.render_compiled(self.text, framing, autoescape=False) if self.text is not None else ""
-        )
+            content = renderer.render(self.html, autoescape=True)
+            framed = {**framing, "content": mark_safe(content)}  # noqa: S308 - rendered by the sandbox, escaped
+            html = renderer.render(self.layout, autoescape=True, extra=framed)
+        text = renderer.render(self.text, autoescape=False, extra=framing) if self.text is not None else ""
         # Plain text out, never Django's "safe" strings: a page that shows a rendering escapes it.
         return Rendered(*(str.__str__(part) for part in (subject, preheader, html, text)))
+
+
+@lru_cache(maxsize=32)
+def compiled_for_sources(subject: str, preheader: str, html: str, text: str, layout: str) -> CompiledTemplate:
+    """Compiled once per process for the same sources (batch after batch of one campaign):
+    parsing and making the plain text from the HTML cost as much as rendering many e-mails.
+    Keyed by the sources themselves, so an edited template is compiled again."""
+    return CompiledTemplate(subject=subject, preheader=preheader, html=html, text=text, layout=layout)
 
 
 _CONTENT = re.compile(r"\{\{\s*content\s*\}\}")
@@ -240,18 +249,40 @@ def html_to_text(html: str) -> str:
 # --- tracking ---------------------------------------------------------------------------------
 
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+# A web address in plain text ends at a space, a quote, a bracket or an angle bracket; a
+# full stop or a comma right after it ends the sentence, not the address.
+_TEXT_URL = re.compile(r"""https?://[^\s<>"'()\[\]]+""", re.IGNORECASE)
+_TRAILING = ".,;:!?"
 
 
-def tracked_html(html: str, *, message_id: int, contact_id: int, keep: Sequence[str] = ()) -> str:
+class _Clicks:
+    """Click redirects of one e-mail: each target signed once, for both parts."""
+
+    def __init__(self, *, message_id: int, contact_id: int, keep: Sequence[str] = ()):
+        self.message_id, self.contact_id, self.keep = message_id, contact_id, set(keep)
+        self.signed: dict[str, str] = {}
+
+    def url(self, url: str) -> str:
+        if url in self.keep:
+            return url
+        if url not in self.signed:
+            signed = links.click_url(message_id=self.message_id, contact_id=self.contact_id, url=url)
+            self.signed[url] = signed
+        return self.signed[url]
+
+
+def tracked_html(
+    html: str, *, message_id: int, contact_id: int, keep: Sequence[str] = (), clicks: _Clicks | None = None
+) -> str:
     """Links through signed click redirects (except the unsubscribe and preferences links),
     and an open pixel before the end of the body."""
+    clicks = clicks or _Clicks(message_id=message_id, contact_id=contact_id, keep=keep)
 
     def swap(match: re.Match) -> str:
         url = unescape(match.group(3)).strip()
-        if not url.lower().startswith(("http://", "https://")) or url in keep:
+        if not url.lower().startswith(("http://", "https://")) or url in clicks.keep:
             return match.group(0)
-        tracked = links.click_url(message_id=message_id, contact_id=contact_id, url=url)
-        return f"{match.group(1)}{match.group(2)}{escape(tracked)}{match.group(2)}"
+        return f"{match.group(1)}{match.group(2)}{escape(clicks.url(url))}{match.group(2)}"
 
     html = _HREF.sub(swap, html)
     pixel = (
@@ -260,6 +291,21 @@ def tracked_html(html: str, *, message_id: int, contact_id: int, keep: Sequence[
     )
     closing = html.lower().rfind("</body>")
     return html[:closing] + pixel + html[closing:] if closing >= 0 else html + pixel
+
+
+def tracked_text(
+    text: str, *, message_id: int, contact_id: int, keep: Sequence[str] = (), clicks: _Clicks | None = None
+) -> str:
+    """The web addresses of a plain-text part through the same signed click redirects as
+    the HTML's (except the unsubscribe and preferences links)."""
+    clicks = clicks or _Clicks(message_id=message_id, contact_id=contact_id, keep=keep)
+
+    def swap(match: re.Match) -> str:
+        found = match.group(0)
+        url = found.rstrip(_TRAILING)
+        return clicks.url(url) + found[len(url) :]
+
+    return _TEXT_URL.sub(swap, text)
 
 
 # --- building and sending ---------------------------------------------------------------------
@@ -290,18 +336,21 @@ def email_build(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-Message-Key": key,
     }
+    text, html = rendered.text, rendered.html
+    if track and message_id:
+        keep = [unsubscribe_link, links.preferences_url(token=unsubscribe)]
+        clicks = _Clicks(message_id=message_id, contact_id=contact_id, keep=keep)
+        text = tracked_text(text, message_id=message_id, contact_id=contact_id, clicks=clicks)
+        if html:
+            html = tracked_html(html, message_id=message_id, contact_id=contact_id, clicks=clicks)
     email = BulkEmail(
         subject=rendered.subject,
-        body=rendered.text,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers,
     )
-    if rendered.html:
-        html = rendered.html
-        if track and message_id:
-            keep = [unsubscribe_link, links.preferences_url(token=unsubscribe)]
-            html = tracked_html(html, message_id=message_id, contact_id=contact_id, keep=keep)
+    if html:
         email.attach_alternative(html, "text/html")
     return email
 
@@ -350,9 +399,8 @@ def _compiled_for(messages: Sequence[OutboxMessage]) -> dict[int, CompiledTempla
                     by_slug[slug] = CompiledTemplate.of(templates[slug])
                 compiled[message.pk] = by_slug[slug]
             else:  # a step written with its subject and body inline: plain text
-                compiled[message.pk] = CompiledTemplate(
-                    subject=message.payload.get("subject", ""), text=message.payload.get("body", "")
-                )
+                subject, body = message.payload.get("subject", ""), message.payload.get("body", "")
+                compiled[message.pk] = compiled_for_sources(subject, "", "", body, "")
         except RenderError as error:
             by_slug[slug] = error
             compiled[message.pk] = error
@@ -366,15 +414,25 @@ def _permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
-def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
-    """Render and send a batch over one back-end connection; what became of each message."""
-    outcomes: dict[int, Outcome] = {}
+def _campaign_names(messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """The names of the messages' campaigns: as read with the claim, else in one query."""
+    cached = [m.campaign for m in messages if OutboxMessage.campaign.is_cached(m)]
+    names = {campaign.pk: campaign.name for campaign in cached if campaign is not None}
+    missing = {m.campaign_id for m in messages if m.campaign_id and m.campaign_id not in names}
+    if missing:
+        names.update(Campaign.objects.filter(pk__in=missing).values_list("pk", "name"))
+    return names
+
+
+def _prepared(
+    messages: Sequence[OutboxMessage], outcomes: dict[int, Outcome]
+) -> Iterator[tuple[OutboxMessage, BulkEmail, str] | None]:
+    """Each message rendered and written when the sender asks for it, a stage at a time:
+    None after each stage (render, links, MIME), then the e-mail. One that cannot be made is
+    recorded as failed in `outcomes` and skipped."""
     people = contact_values(m.contact_id for m in messages)
-    campaigns = dict(
-        Campaign.objects.filter(pk__in={m.campaign_id for m in messages}).values_list("pk", "name")
-    )
+    campaigns = _campaign_names(messages)
     compiled = _compiled_for(messages)
-    ready: list[tuple[OutboxMessage, BulkEmail, str]] = []
     for message in messages:
         template = compiled[message.pk]
         contact, account = people.get(message.contact_id, (None, None))
@@ -395,6 +453,7 @@ def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int,
         except RenderError as error:
             outcomes[message.pk] = Outcome(FAILED, str(error))
             continue
+        yield None
         to = message.payload.get("to") or contact["email"]
         email = email_build(
             rendered=rendered,
@@ -404,32 +463,105 @@ def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int,
             message_id=message.pk,
             contact_id=message.contact_id,
         )
+        yield None
         try:
             email.prepare()
         except ValueError as error:  # an address or a header that cannot be written
             outcomes[message.pk] = Outcome(FAILED, str(error))
             continue
-        ready.append((message, email, rendered.subject))
-    if not ready:
-        return outcomes
+        yield message, email, rendered.subject
+
+
+class _Ahead:
+    """The batch's e-mails made a stage at a time: `step()` runs one stage of the next e-mail
+    (while the server answers a command of the one being sent), `next()` finishes it."""
+
+    def __init__(self, stages: Iterator[tuple[OutboxMessage, BulkEmail, str] | None]):
+        self.stages = stages
+        self.ready: tuple[OutboxMessage, BulkEmail, str] | None = None
+        self.exhausted = False
+        self.error: Exception | None = None
+
+    def step(self) -> None:
+        if self.ready is not None or self.exhausted or self.error is not None:
+            return
+        try:
+            item = next(self.stages)
+        except StopIteration:
+            self.exhausted = True
+        except Exception as error:  # raised by `next()`, not in the middle of an SMTP command
+            self.error = error
+        else:
+            self.ready = item
+
+    def next(self) -> tuple[OutboxMessage, BulkEmail, str] | None:
+        """The next e-mail, made to the end; None when there are no more."""
+        while self.ready is None and not self.exhausted and self.error is None:
+            self.step()
+        if self.error is not None:
+            raise self.error
+        item, self.ready = self.ready, None
+        return item
+
+
+class _Interrupted(Exception):
+    """Sending stopped: the connection is gone or the server said later."""
+
+
+def _step(step: Callable[[], None], message: OutboxMessage, outcomes: dict[int, Outcome]) -> bool:
+    """One step of sending a message; False when it was refused for good (recorded as
+    failed). Any other error interrupts the batch: the connection cannot be trusted."""
+    try:
+        step()
+    except Exception as error:
+        if isinstance(error, ValueError) or _permanent(error):  # ValueError: an unwritable address
+            outcomes[message.pk] = Outcome(FAILED, str(error))
+            return False
+        raise _Interrupted(f"{type(error).__name__}: {error}") from error
+    return True
+
+
+def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
+    """Render and send a batch over one back-end connection; what became of each message.
+    Each e-mail is made while the server answers the one before it (see `smtp`)."""
+    outcomes: dict[int, Outcome] = {}
     connection = get_connection()
     try:
         connection.open()
-        for index, (message, email, subject) in enumerate(ready):
-            try:
-                connection.send_messages([email])
-            except Exception as error:
-                if _permanent(error):
-                    outcomes[message.pk] = Outcome(FAILED, str(error))
-                    continue
-                # The connection is gone or the server said later: this and the rest go back.
-                for waiting, _, _ in ready[index:]:
-                    outcomes[waiting.pk] = Outcome(RETRY, f"{type(error).__name__}: {error}")
-                break
-            outcomes[message.pk] = Outcome(SENT, subject=subject)
+        sender = smtp.sender_for(connection)
     except OSError as error:  # could not connect at all
-        for message, _, _ in ready:
-            outcomes.setdefault(message.pk, Outcome(RETRY, f"{type(error).__name__}: {error}"))
+        with contextlib.suppress(Exception):
+            connection.close()
+        return {m.pk: Outcome(RETRY, f"{type(error).__name__}: {error}") for m in messages}
+    waiting: tuple[OutboxMessage, str] | None = None  # sent, the server's answer not read yet
+    ahead = _Ahead(_prepared(messages, outcomes))
+    started = False
+    try:
+        while True:
+            try:
+                item = ahead.next()
+            except Exception as error:
+                if not started:  # nothing reached the server: the caller puts the batch back
+                    raise
+                # Some e-mails are with the server: they are recorded as sent, the rest retried.
+                logger.exception("making an e-mail of the batch failed; the rest will be retried")
+                item, broken = None, _Interrupted(f"{type(error).__name__}: {error}")
+            else:
+                broken = None
+            if waiting is not None and _step(sender.finish, waiting[0], outcomes):
+                outcomes[waiting[0].pk] = Outcome(SENT, subject=waiting[1])
+            waiting = None
+            if broken is not None:
+                raise broken
+            if item is None:
+                break
+            message, email, subject = item
+            started = True
+            if _step(partial(sender.start, email, ahead.step), message, outcomes):
+                waiting = (message, subject)
+    except _Interrupted as error:  # this one and the rest go back, to be sent again later
+        for message in messages:
+            outcomes.setdefault(message.pk, Outcome(RETRY, str(error)))
     finally:
         with contextlib.suppress(Exception):  # a connection that will not close cleanly is dropped anyway
             connection.close()

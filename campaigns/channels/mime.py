@@ -3,16 +3,24 @@
 Python's `email` package parses every header into a structured object and folds it again
 on output: about ten milliseconds per message on a busy machine, more than rendering and
 sending together. A campaign e-mail has a known shape (a few plain headers, a text part and
-an HTML part, no attachments), so `BulkEmail` writes that shape itself with quoted-printable
-bodies (binascii, in C) and RFC 2047 subjects when needed. Back-ends that call `.message()`
+an HTML part, no attachments), so `BulkEmail` writes that shape itself, with RFC 2047
+encoded words for a header that is not ASCII.
+
+A body whose lines all fit the 998 octets of RFC 5322 goes as it is, `7bit` when ASCII, else
+`8bit` (sent with BODY=8BITMIME to a server that offers it, RFC 6152); one with a longer line
+is quoted-printable (binascii, in C). Quoted-printable cuts every line at 76 characters, and
+an SMTP server reads the body a line at a time: the same e-mail in half the lines is half
+the server's work. Back-ends that call `.message()`
 (SMTP, console, file) get these bytes; API back-ends (django-anymail) read the fields as
 for any Django e-mail. Anything else (attachments) goes through Django's own writer.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import email.policy
+import re
 import uuid
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -29,11 +37,15 @@ def _checked(name: str, value: str) -> str:
     return value
 
 
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+@")
+# A bare address of dot-atoms (the common case): written as it is, in a header and in the
+# envelope alike; anything else goes through the parsers.
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+MAX_LINE = 998  # octets of a line, without its CRLF (RFC 5322 2.1.1)
+_WORD_OCTETS = 45  # of UTF-8 in one encoded word: 60 of base64, 72 with =?utf-8?b?...?=
 
 
 def _address(value: str) -> str:
-    if value.count("@") == 1 and _PLAIN.issuperset(value):  # a bare address, the common case
+    if PLAIN_ADDRESS.fullmatch(value):
         return value
     name, address = parseaddr(_checked("address", value))
     if not address:
@@ -45,30 +57,49 @@ def _address(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    """A header's free text: as it is when ASCII, else RFC 2047 encoded words."""
-    if value.isascii() and len(value) < 900:
-        return value
-    return Header(value, "utf-8", maxlinelen=76).encode(linesep=CRLF)
+    """A header's free text: as it is when ASCII, else RFC 2047 encoded words (base64 of
+    whole characters, at most 75 characters a word, one word a folded line)."""
+    if value.isascii():
+        return value if len(value) < 900 else Header(value, "us-ascii", maxlinelen=76).encode(linesep=CRLF)
+    words, chunk, size = [], [], 0
+    for character in value:
+        octets = len(character.encode("utf-8", "surrogatepass"))
+        if size + octets > _WORD_OCTETS:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(character)
+        size += octets
+    words.append("".join(chunk))
+    encoded = (base64.b64encode(word.encode("utf-8")).decode("ascii") for word in words)
+    return f"{CRLF} ".join(f"=?utf-8?b?{word}?=" for word in encoded)
 
 
-def _qp(text: str) -> bytes:
+def _body(text: str, *, eight_bit: bool) -> tuple[str, bytes]:
+    """The transfer encoding of a text body and its bytes, lines ended by CRLF."""
     body = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return binascii.b2a_qp(body, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
+    if b"\x00" not in body and max(map(len, body.split(b"\n"))) <= MAX_LINE:
+        if body.isascii():
+            return "7bit", body.replace(b"\n", b"\r\n")
+        if eight_bit:
+            return "8bit", body.replace(b"\n", b"\r\n")
+    quoted = binascii.b2a_qp(body, quotetabs=False, istext=True, header=False)
+    return "quoted-printable", quoted.replace(b"\n", b"\r\n")
 
 
-def _part(subtype: str, text: str) -> bytes:
-    head = (
-        f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
-        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}"
-    ).encode("ascii")
-    return head + _qp(text)
+def _part(subtype: str, text: str, *, eight_bit: bool) -> tuple[str, bytes]:
+    encoding, body = _body(text, eight_bit=eight_bit)
+    head = f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}Content-Transfer-Encoding: {encoding}'
+    head = (head + CRLF + CRLF).encode("ascii")
+    return encoding, head + body
 
 
 class _Written:
-    """What `.message()` returns: the bytes, for back-ends that send or print them."""
+    """What `.message()` returns: the bytes, for back-ends that send or print them;
+    `eight_bit` when a part is 8bit."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, *, eight_bit: bool = False):
         self.data = data
+        self.eight_bit = eight_bit
 
     def as_bytes(self, unixfrom: bool = False, linesep: str = CRLF, policy=None) -> bytes:
         return self.data if linesep == CRLF else self.data.replace(b"\r\n", linesep.encode())
@@ -94,7 +125,17 @@ class BulkEmail(EmailMultiAlternatives):
             return super().message(policy=policy)
         return self._written or self._write()
 
-    def _write(self) -> _Written:
+    def smtp_bytes(self, *, eight_bit: bool) -> tuple[bytes, bool]:
+        """The bytes to hand to an SMTP server, and whether they are 8bit; `eight_bit`: the
+        server offers 8BITMIME (without it, 8bit parts are written quoted-printable)."""
+        written = self.message()
+        if not isinstance(written, _Written):  # Django's own writer
+            return written.as_bytes(linesep=CRLF), False
+        if written.eight_bit and not eight_bit:
+            written = self._write(eight_bit=False)
+        return written.data, written.eight_bit
+
+    def _write(self, *, eight_bit: bool = True) -> _Written:
         headers = {
             "From": _address(str(self.from_email)),
             "To": ", ".join(_address(str(address)) for address in self.to),
@@ -116,14 +157,16 @@ class BulkEmail(EmailMultiAlternatives):
             boundary = f"=_mops_{uuid.uuid4().hex}"
             lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
             head = (CRLF.join(lines) + CRLF + CRLF).encode("utf-8")
-            parts = [_part("plain", self.body)] + [_part("html", str(html)) for html, _ in self.alternatives]
+            parts = [_part("plain", self.body, eight_bit=eight_bit)]
+            parts += [_part("html", str(html), eight_bit=eight_bit) for html, _ in self.alternatives]
             separator = f"{CRLF}--{boundary}{CRLF}".encode("ascii")
             body = (
                 f"--{boundary}{CRLF}".encode("ascii")
-                + separator.join(parts)
+                + separator.join(part for _, part in parts)
                 + f"{CRLF}--{boundary}--{CRLF}".encode("ascii")
             )
-            return _Written(head + body)
+            return _Written(head + body, eight_bit=any(encoding == "8bit" for encoding, _ in parts))
+        encoding, body = _body(self.body, eight_bit=eight_bit)
         lines.append('Content-Type: text/plain; charset="utf-8"')
-        lines.append("Content-Transfer-Encoding: quoted-printable")
-        return _Written((CRLF.join(lines) + CRLF + CRLF).encode("utf-8") + _qp(self.body))
+        lines.append(f"Content-Transfer-Encoding: {encoding}")
+        return _Written((CRLF.join(lines) + CRLF + CRLF).encode("utf-8") + body, eight_bit=encoding == "8bit")

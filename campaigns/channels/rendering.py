@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template import Context, Engine, NodeList
-from django.template.base import FilterExpression, Node, Variable
+from django.template.base import FilterExpression, Node, TextNode, Variable
 from django.template.defaulttags import ForNode, WithNode
 from django.template.exceptions import TemplateSyntaxError
 
@@ -170,11 +170,15 @@ def compile_template(source: str):
     for node in _nodes(template.nodelist):
         if isinstance(node, ForNode):
             node.nodelist_loop = NodeList([_LoopBudget(node)])
+    # Text alone (a fixed preheader, a subject without names) is the same for everyone.
+    static = all(isinstance(node, TextNode) for node in template.nodelist)
+    template.sandbox_static = "".join(node.s for node in template.nodelist) if static else None
     return template
 
 
-def render_compiled(template, data: dict[str, Any], *, autoescape: bool) -> str:
-    context = Context(data, autoescape=autoescape)
+def _rendered(template, context: Context) -> str:
+    if template.sandbox_static is not None:
+        return template.sandbox_static
     context.sandbox_budget = _Budget()
     try:
         text = template.render(context)
@@ -185,6 +189,24 @@ def render_compiled(template, data: dict[str, Any], *, autoescape: bool) -> str:
     if len(text) > MAX_OUTPUT:
         raise RenderError(f"the result is longer than {MAX_OUTPUT:,} characters")
     return text
+
+
+def render_compiled(template, data: dict[str, Any], *, autoescape: bool) -> str:
+    return _rendered(template, Context(data, autoescape=autoescape))
+
+
+class Renderer:
+    """The parts of one e-mail rendered for one contact in one Context (made once, not per
+    part); each part in a layer of its own, so nothing a part sets (`{% cycle ... as x %}`)
+    reaches the next, and each with its own budget."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.context = Context(data)
+
+    def render(self, template, *, autoescape: bool, extra: dict[str, Any] | None = None) -> str:
+        self.context.autoescape = autoescape
+        with self.context.push(extra or {}):
+            return _rendered(template, self.context)
 
 
 def render(source: str, data: dict[str, Any], *, autoescape: bool) -> str:

@@ -64,7 +64,12 @@ def _claim(message_ids: Sequence[int]) -> tuple[dict[str, list[OutboxMessage]], 
             .filter(pk__in=list(message_ids), status=OutboxMessage.Status.PENDING, channel__in=list(CHANNELS))
             .order_by("pk")
         )
+        # Their campaigns read once (not a copy per message): the name for the templates, the
+        # actor for the ledger.
+        campaigns = Campaign.objects.in_bulk({m.campaign_id for m in messages if m.campaign_id})
         for message in messages:
+            if message.campaign_id in campaigns:
+                message.campaign = campaigns[message.campaign_id]
             claimed[message.channel].append(message)
         for name, batch in claimed.items():
             held = CHANNELS[name].held_back(batch)
@@ -133,9 +138,11 @@ def _mark(messages, outcomes, *, channel: Channel, now: datetime) -> dict[int, s
         by_campaign: dict[int | None, list[OutboxMessage]] = defaultdict(list)
         for message in sent:
             by_campaign[message.campaign_id].append(message)
-        campaigns = Campaign.objects.in_bulk([pk for pk in by_campaign if pk])
         for campaign_id, batch in by_campaign.items():
-            campaign = campaigns.get(campaign_id)
+            if OutboxMessage.campaign.is_cached(batch[0]):  # read with the claim
+                campaign = batch[0].campaign
+            else:
+                campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id else None
             if campaign is None:
                 continue
             with acting_as(campaign_actor(campaign)):

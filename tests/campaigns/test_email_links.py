@@ -155,3 +155,61 @@ def test_a_tampered_unsubscribe_link_changes_nobody(sent):
     assert response.status_code == 404
     contact.refresh_from_db()
     assert contact.consent_email == "subscribed"
+
+
+def test_a_token_is_the_one_django_signing_writes_and_reads_back(settings):
+    # given a frozen clock, a key with a fallback, and a target with characters JSON escapes
+    settings.SECRET_KEY = "the-current-key"
+    data = {"m": 7, "c": 42, "u": 'https://example.com/é?a=1&b="2"'}
+
+    with time_machine.travel(NOW, tick=False):
+        # when
+        token = links._sign(links.CLICK, data)
+
+        # then
+        assert token == signing.dumps(data, salt=links.CLICK)
+        assert links.clicked(token) == links.Tracked(message_id=7, contact_id=42, url=data["u"])
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key", ["the-current-key"]
+        assert links.clicked(token).url == data["u"]  # still valid while the old key is a fallback
+        assert links._sign(links.CLICK, data) != token  # and new links use the new key
+        with pytest.raises(links.LinkRefused):
+            links.opened(token)  # the salt of another kind of link
+
+
+def test_the_plain_text_part_links_through_the_same_signed_redirects(as_marketer, clock, settings):
+    # given a template with its own plain text: a link ending a sentence, and the unsubscribe link
+    settings.PUBLIC_URL = "https://mops.example.com"
+    email_template_create(
+        name="Digest", slug="digest", subject="Digest", html=HTML,
+        text="Hi {{ contact.first_name }}, read https://example.com/blog?p=1. Bye: {{ unsubscribe_url }}",
+    )  # fmt: skip
+    campaign = published(steps=[{"key": "d", "type": "send_email", "template": "digest"}])
+    contact = ContactFactory(first_name="Ada")
+    campaign_enroll(campaign=campaign, contact_ids=[contact.pk])
+
+    # when
+    run_due()
+
+    # then the address is a click redirect, the full stop stays text, the unsubscribe link stays itself
+    (message,) = mail.outbox
+    click = re.search(r"read (https://mops\.example\.com/email/c/[^/\s]+/)\. Bye: (\S+)$", message.body)
+    assert click, message.body
+    assert "example.com/blog" not in message.body
+    assert click.group(2).startswith("https://mops.example.com/email/unsubscribe/")
+    response = Client().get(urlparse(click.group(1)).path)
+    assert (response.status_code, response["Location"]) == (302, "https://example.com/blog?p=1")
+    assert Touchpoint.objects.get(contact=contact, kind_id="email_click").properties["url"] == (
+        "https://example.com/blog?p=1"
+    )
+
+
+def test_the_text_made_from_the_html_links_through_the_same_redirect_as_the_html(sent):
+    html, _, _ = sent
+    (message,) = mail.outbox
+
+    text_click = re.search(r"Pricing \((https://mops\.example\.com/email/c/[^)]+)\)", message.body).group(1)
+
+    assert (
+        unescape(re.search(r'href="(https://mops\.example\.com/email/c/[^"]+)"', html).group(1)) == text_click
+    )
+    assert "/email/unsubscribe/" in message.body and "/email/preferences/" in message.body

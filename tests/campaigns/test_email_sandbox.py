@@ -118,3 +118,31 @@ def test_a_template_renders_for_a_real_contact_without_touching_its_model(
     with django_assert_num_queries(1):  # the contact and its account, as plain values, in one query
         rendered = email_template_preview(template=template, contact=contact)
     assert rendered.subject == "Hi Zoe" and "<p>-</p>" in rendered.html
+
+
+def test_the_parts_of_one_e_mail_share_nothing_a_part_sets_and_fixed_text_stays_as_written():
+    compiled = CompiledTemplate(
+        subject="{% firstof contact.first_name 'friend' as name %}Hi {{ name }}",
+        preheader="  Thursday,   4 pm ",
+        html="<p>[{{ name }}]</p>",
+        layout="<html><body>{{ content }}<i>{{ preheader }}</i></body></html>",
+    )
+    data = template_data(contact={"id": 1, "first_name": "Ada"}, account=None, campaign_name="")
+
+    rendered = compiled.render(data)
+
+    assert (rendered.subject, rendered.preheader) == ("Hi Ada", "Thursday, 4 pm")
+    assert rendered.html == "<html><body><p>[]</p><i>Thursday, 4 pm</i></body></html>"
+    assert "[]" in rendered.text and "Ada" not in rendered.text
+
+
+def test_a_template_is_compiled_once_for_the_same_sources_and_again_when_edited():
+    from campaigns.channels.email import compiled_for_sources
+
+    first = compiled_for_sources("Hi {{ contact.first_name }}", "", "<p>One</p>", "", "")
+    again = compiled_for_sources("Hi {{ contact.first_name }}", "", "<p>One</p>", "", "")
+    edited = compiled_for_sources("Hi {{ contact.first_name }}", "", "<p>Two</p>", "", "")
+
+    data = template_data(contact={"id": 1, "first_name": "Ada"}, account=None, campaign_name="")
+    assert again is first and edited is not first
+    assert "Two" in edited.render(data).html and "One" in first.render(data).html

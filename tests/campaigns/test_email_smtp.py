@@ -74,7 +74,8 @@ def test_campaign_e_mails_reach_the_smtp_server_personalised_with_their_headers(
     text = mail.get_body(preferencelist=("plain",)).get_content()
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "Hello Ada" in text and "Everyone at Acme is invited." in text
-    assert "Save your seat (https://example.com/webinar?id=42&src=mail)" in text  # made from the HTML
+    assert "Save your seat (https://mops.example.com/email/c/" in text  # made from the HTML, tracked
+    assert "https://example.com/webinar" not in text
     assert "BRAND" in html and "Everyone at Acme is invited." in html
     assert "https://example.com/webinar" not in html  # the link goes through a signed redirect
     assert "https://mops.example.com/email/c/" in html and "https://mops.example.com/email/o/" in html
@@ -189,3 +190,128 @@ def test_accents_survive_the_trip_in_the_subject_and_both_parts(smtp, invitation
     assert "Everyone at Société Générale is invited." in mail.get_body(("plain",)).get_content()
     assert "Hello Léa-Zoë" in mail.get_body(("html",)).get_content()
     assert not mail.defects and all(not part.defects for part in mail.walk())
+
+
+def _queued(campaign, contacts) -> list[int]:
+    from campaigns.engine.advance import enrollments_advance
+    from campaigns.models import Enrollment
+
+    campaign_enroll(campaign=campaign, contact_ids=[c.pk for c in contacts])
+    enrollments_advance(enrollment_ids=list(Enrollment.objects.values_list("pk", flat=True)), now=NOW)
+    return list(OutboxMessage.objects.order_by("contact_id").values_list("pk", flat=True))
+
+
+def test_an_address_the_server_refuses_fails_alone_and_the_rest_of_the_batch_goes(smtp, invitation, clock):
+    # given a server that refuses one recipient for good
+    async def handle_RCPT(server, session, envelope, address, options):
+        if address.startswith("gone@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp.handler.handle_RCPT = handle_RCPT
+    campaign = published(steps=[{"key": "invite", "type": "send_email", "template": "webinar-invite"}])
+    people = [ContactFactory(email=f"{name}@example.org") for name in ("ada", "gone", "noor")]
+    ids = _queued(campaign, people)
+
+    # when
+    statuses = outbox_deliver_batch(message_ids=ids, now=NOW)
+
+    # then
+    assert [statuses[pk] for pk in ids] == ["sent", "failed", "sent"]
+    assert sorted(message["To"] for message in smtp.messages()) == ["ada@example.org", "noor@example.org"]
+    assert "no such mailbox" in OutboxMessage.objects.get(contact=people[1]).error
+
+
+def test_a_server_that_says_later_takes_what_it_answered_and_the_rest_wait_for_a_retry(
+    smtp, invitation, clock
+):
+    # given a server that accepts the first body and asks to come back later for the second
+    answers = iter(["250 OK", "451 4.3.0 try again later"])
+
+    async def handle_DATA(server, session, envelope):
+        answer = next(answers, "250 OK")
+        if answer.startswith("250"):
+            smtp.handler.received.append(envelope.original_content)
+        return answer
+
+    smtp.handler.handle_DATA = handle_DATA
+    campaign = published(steps=[{"key": "invite", "type": "send_email", "template": "webinar-invite"}])
+    ids = _queued(campaign, [ContactFactory() for _ in range(3)])
+
+    # when
+    statuses = outbox_deliver_batch(message_ids=ids, now=NOW)
+
+    # then the first is sent; the second (refused) and the third (never sent) are pending again
+    assert [statuses[pk] for pk in ids] == ["sent", "pending", "pending"]
+    assert len(smtp.messages()) == 1
+    waiting = OutboxMessage.objects.filter(pk__in=ids[1:])
+    assert {(m.status, m.attempts) for m in waiting} == {("pending", 1)}
+    assert all("try again later" in m.error for m in waiting)
+
+
+def test_bodies_go_8bit_when_the_server_takes_it_and_a_long_line_goes_quoted_printable(
+    smtp, as_marketer, clock
+):
+    # given one template with short accented lines and one with a line longer than 998 octets
+    captured = []
+
+    async def handle_DATA(server, session, envelope):
+        captured.append((b"Subject: Long" in envelope.original_content, envelope.mail_options))
+        smtp.handler.received.append(envelope.original_content)
+        return "250 OK"
+
+    smtp.handler.handle_DATA = handle_DATA
+    long_line = "<p>" + "Über lange Zeilen. " * 80 + "</p>"
+    email_template_create(
+        name="Short", slug="short", subject="Grüße, {{ contact.first_name }}", html="<p>Café</p>"
+    )
+    email_template_create(name="Long", slug="long", subject="Long", html=long_line)
+    contact = ContactFactory(first_name="Zoë")
+    for slug in ("short", "long"):
+        campaign = published(name=slug, steps=[{"key": "m", "type": "send_email", "template": slug}])
+        campaign_enroll(campaign=campaign, contact_ids=[contact.pk])
+
+    # when
+    run_due()
+
+    # then
+    short, long = sorted(smtp.messages(), key=lambda m: m["Subject"] == "Long")
+    assert short["Subject"] == "Grüße, Zoë"
+    assert {part["Content-Transfer-Encoding"] for part in short.walk() if not part.is_multipart()} == {"8bit"}
+    assert "Café" in short.get_body(("html",)).get_content()
+    assert [("BODY=8BITMIME" in options) for _, options in sorted(captured)] == [True, False]
+    html = long.get_body(("html",))
+    assert html["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "Über lange Zeilen. " * 80 in html.get_content()
+    raw = b"\n".join(smtp.handler.received)
+    assert max(len(line.rstrip(b"\r")) for line in raw.split(b"\n")) <= 998
+    assert not any(part.defects for message in (short, long) for part in message.walk())
+
+
+def test_an_e_mail_that_breaks_while_the_batch_is_sent_leaves_the_sent_ones_sent(
+    smtp, invitation, clock, monkeypatch
+):
+    # given the second e-mail of a batch cannot be made, for a reason nobody foresaw
+    from campaigns.channels import email
+
+    campaign = published(steps=[{"key": "invite", "type": "send_email", "template": "webinar-invite"}])
+    people = [ContactFactory() for _ in range(3)]
+    ids = _queued(campaign, people)
+    real_build = email.email_build
+
+    def build(**kwargs):
+        if kwargs["contact_id"] == people[1].pk:
+            raise RuntimeError("disk full")
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(email, "email_build", build)
+
+    # when
+    statuses = outbox_deliver_batch(message_ids=ids, now=NOW)
+
+    # then the first is sent once and recorded; the others wait for a retry, saying why
+    assert [statuses[pk] for pk in ids] == ["sent", "pending", "pending"]
+    assert smtp.count == 1
+    assert all("disk full" in m.error for m in OutboxMessage.objects.filter(pk__in=ids[1:]))
+    assert Action.objects.filter(verb="email.sent").count() == 1

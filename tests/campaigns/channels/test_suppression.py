@@ -101,3 +101,20 @@ def test_removing_an_entry_lets_the_address_be_sent_to_again(as_robot, mailoutbo
     assert outbox_deliver(message_id=message.pk, now=message.created_at) == "sent"
     assert len(mailoutbox) == 1
     assert Action.objects.filter(verb="suppression.removed").count() == 1
+
+
+def test_a_batch_holds_back_a_listed_address_however_the_message_spells_it(as_robot, mailoutbox):
+    # given two listed contacts, one written to at its stored address and one at another spelling
+    from campaigns.engine.delivery import outbox_deliver_batch
+
+    stored, respelled, free = (ContactFactory(email=f"{name}@example.org") for name in ("ada", "bo", "cy"))
+    for contact in (stored, respelled):
+        suppression_add(channel="email", address=contact.email, reason="hard_bounce")
+    messages = [email_message(stored), email_message(respelled, to="  Bo@Example.ORG"), email_message(free)]
+
+    # when
+    statuses = outbox_deliver_batch(message_ids=[m.pk for m in messages], now=messages[0].created_at)
+
+    # then
+    assert [statuses[m.pk] for m in messages] == ["suppressed", "suppressed", "sent"]
+    assert [message.to for message in mailoutbox] == [["cy@example.org"]]
