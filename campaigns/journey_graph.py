@@ -240,15 +240,21 @@ def _crossings(layers: list[list[str]], links: list[tuple[str, str]], nodes: dic
     return total
 
 
-def _order(layers: list[list[str]], nodes: dict[str, Node], edges: list[Edge]) -> None:
-    """Fewer crossings: each node moves to the mean place of its neighbours in the layer
-    above (then below), in sweeps; the best order seen is kept."""
-    links = _links(edges)
+def _neighbours(links) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each node's neighbours in the layer above and in the layer below."""
     above: dict[str, list[str]] = defaultdict(list)
     below: dict[str, list[str]] = defaultdict(list)
     for source, target in links:
         below[source].append(target)
         above[target].append(source)
+    return above, below
+
+
+def _order(layers: list[list[str]], nodes: dict[str, Node], edges: list[Edge]) -> None:
+    """Fewer crossings: each node moves to the mean place of its neighbours in the layer
+    above (then below), in sweeps; the best order seen is kept."""
+    links = _links(edges)
+    above, below = _neighbours(links)
     best, best_crossings = [list(layer) for layer in layers], _crossings(layers, links, nodes)
     for sweep in range(SWEEPS):
         downwards = sweep % 2 == 0
@@ -294,11 +300,7 @@ def _pack(layer: list[str], nodes: dict[str, Node], wanted: dict[str, float]) ->
 
 def _place(layers: list[list[str]], nodes: dict[str, Node], edges: list[Edge]) -> None:
     links = _links(edges)
-    above: dict[str, list[str]] = defaultdict(list)
-    below: dict[str, list[str]] = defaultdict(list)
-    for source, target in links:
-        below[source].append(target)
-        above[target].append(source)
+    above, below = _neighbours(links)
     for layer in layers:  # first packed side by side
         x = 0.0
         for node_id in layer:
