@@ -98,20 +98,28 @@ def test_a_task_that_spent_its_time_hands_the_rest_to_a_fresh_task(clock, monkey
     assert PendingTouchpoint.objects.count() == 2
 
 
-def test_a_woken_task_leaves_at_once_while_another_worker_reacts(clock):
-    # given another worker reacting to touchpoints (it holds the one reactor slot)
-    queued(2)
+@contextmanager
+def another_worker_reacting():
+    """Another worker's session holds the first reactor slot until the block ends."""
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s, 0)", [_REACTOR_LOCK])
+        yield
+        with other.cursor() as cursor:  # at once: a closed session lets go a moment later
+            cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [_REACTOR_LOCK])
+    finally:
+        other.close()
 
+
+def test_a_woken_task_leaves_at_once_while_another_worker_reacts(clock):
+    # given another worker reacting to touchpoints (it holds the one reactor slot)
+    queued(2)
+    with another_worker_reacting():
         # when a task is woken, it leaves the touchpoints to that worker's next batch
         with listening() as batches:
             assert touchpoints_react() == 0
         assert (batches, PendingTouchpoint.objects.count()) == ([], 2)
-    finally:
-        other.close()  # its session, and so its lock, ends
 
     # and once the slot is free, a task takes them
     with listening() as batches:
@@ -121,14 +129,8 @@ def test_a_woken_task_leaves_at_once_while_another_worker_reacts(clock):
 def test_more_reactors_may_be_allowed(clock, settings):
     settings.TOUCHPOINTS_REACTORS = 2
     queued(1)
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [_REACTOR_LOCK])
-        with listening() as batches:
-            assert touchpoints_react() == 1
-    finally:
-        other.close()
+    with another_worker_reacting(), listening() as batches:
+        assert touchpoints_react() == 1
     assert len(batches) == 1
 
 
