@@ -4,13 +4,29 @@ API at a steady rate, the p95 that counts what never arrived, and the run's data
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from contacts.models import Contact, PendingTouchpoint, Touchpoint
+from ledger.api_keys import api_key_create
 from ledger.models import Action, ApiKey, Integration
+
+# The load both latency benchmarks put on the API: RATE touchpoints a second, in requests of
+# BATCH, for SECONDS by default.
+RATE = 200
+BATCH = 10
+SECONDS = 10
+
+
+def run_with_key(prefix: str) -> tuple[str, str, str]:
+    """A run's name, its integration's name and a new API key of that integration."""
+    run = f"{prefix}{uuid.uuid4().hex[:8]}"
+    integration_name = f"Benchmark {run}"
+    _, raw_key = api_key_create(integration_name=integration_name, scopes=["read", "write"])
+    return run, integration_name, raw_key
 
 
 def first_clicks(run: str, scale: int, batch: int, properties: dict | None = None) -> list[list[dict]]:

@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import statistics
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
 from django.utils import timezone
 
-from ledger.api_keys import api_key_create
 from ledger.context import Actor, acting_as
 from ledger.models import Action
 from mops.benchmarks import benchmark, result
-from mops.benchmarks.api_load import first_clicks, p95_counting_missing, post_paced, run_contacts_delete
+from mops.benchmarks.api_load import (
+    BATCH,
+    RATE,
+    SECONDS,
+    first_clicks,
+    p95_counting_missing,
+    post_paced,
+    run_contacts_delete,
+    run_with_key,
+)
 from mops.benchmarks.ingest_api import _free_port, _serve, _wait_until_up
 from mops.benchmarks.workers import worker_start, worker_stop
 from segments.models import Membership, MembershipEvent, Segment
 from segments.services import segment_create
-
-RATE = 200
-BATCH = 10
-SECONDS = 10
 
 
 @benchmark(
@@ -38,9 +41,7 @@ SECONDS = 10
     description="API touchpoint to segment member, real worker",
 )
 def segment_latency(scale: int) -> Iterator[dict]:
-    run = f"l{uuid.uuid4().hex[:8]}"
-    integration_name = f"Benchmark {run}"
-    _, raw_key = api_key_create(integration_name=integration_name, scopes=["read", "write"])
+    run, integration_name, raw_key = run_with_key("l")
     with acting_as(Actor.for_command("bench")):
         segment = segment_create(
             name=f"Bench latency {run}",

@@ -14,7 +14,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 from django.db import connection, connections
@@ -22,17 +21,22 @@ from django.db import connection, connections
 from campaigns.models import Campaign, Enrollment
 from campaigns.services import campaign_create, campaign_publish
 from contacts.models import Contact
-from ledger.api_keys import api_key_create
 from ledger.context import Actor, acting_as
 from ledger.models import Action
 from mops.benchmarks import benchmark, result
-from mops.benchmarks.api_load import first_clicks, p95_counting_missing, post_paced, run_contacts_delete
+from mops.benchmarks.api_load import (
+    BATCH,
+    RATE,
+    SECONDS,
+    first_clicks,
+    p95_counting_missing,
+    post_paced,
+    run_contacts_delete,
+    run_with_key,
+)
 from mops.benchmarks.ingest_api import _free_port, _serve, _wait_until_up
 from mops.benchmarks.workers import worker_start, worker_stop
 
-RATE = 200
-BATCH = 10
-SECONDS = 10
 POLL = 0.02
 SWEEP = 1.0
 
@@ -43,9 +47,7 @@ SWEEP = 1.0
     description="API touchpoint to the campaign's first e-mail in the outbox, real worker",
 )
 def trigger_latency(scale: int) -> Iterator[dict]:
-    run = f"t{uuid.uuid4().hex[:8]}"
-    integration_name = f"Benchmark {run}"
-    _, raw_key = api_key_create(integration_name=integration_name, scopes=["read", "write"])
+    run, integration_name, raw_key = run_with_key("t")
     with acting_as(Actor.for_command("bench")):
         campaign = campaign_create(
             name=f"Bench trigger {run}",
