@@ -10,11 +10,11 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 REGISTRY: dict[str, Benchmark] = {}
 
@@ -37,11 +37,18 @@ def benchmark(name: str, *, default_scale: int, description: str, reads_data: bo
 
 
 @contextmanager
-def rolled_back() -> Iterator[None]:
-    """A transaction that always ends in a rollback: what a benchmark writes never stays."""
+def rolled_back(*, vacuum: Sequence[str] = ()) -> Iterator[None]:
+    """A transaction that always ends in a rollback: what a benchmark writes never stays.
+
+    Rolled-back rows still fill the tables and their indexes until a vacuum clears them,
+    and a million of them make the next run slower; `vacuum` names the tables to clear
+    at once (when not inside an enclosing transaction, where VACUUM cannot run)."""
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
+    if vacuum and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {', '.join(vacuum)}")
 
 
 def peak_rss_mb() -> float:

@@ -21,7 +21,7 @@ from contacts.imports.touchpoints import touchpoints_import
 from contacts.models import Contact
 from ledger.context import Actor, acting_as
 from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.import_contacts import raw_copy_seconds
+from mops.benchmarks.import_contacts import WRITTEN, raw_copy_seconds
 from mops.demo import PAGES, demo_contacts_copy
 
 COLUMNS = ["email", "kind", "occurred_at", "source", "external_id", "properties"]
@@ -66,7 +66,7 @@ def import_touchpoints(scale: int) -> Iterator[dict]:
     lines: list[dict] = []
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "touchpoints.csv"
-        with rolled_back(), acting_as(Actor.for_command("bench")):
+        with rolled_back(vacuum=WRITTEN), acting_as(Actor.for_command("bench")):
             demo_contacts_copy(count=max(1, scale // 10))
             emails = list(Contact.objects.values_list("email", flat=True)[: max(1, scale // 10)])
             write_touchpoints_csv(path, emails=emails, count=scale)

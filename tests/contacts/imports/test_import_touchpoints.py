@@ -216,3 +216,39 @@ def test_imported_touchpoints_are_announced_once_for_the_file(
         touchpoints_captured.disconnect(receiver)
 
     assert heard == [sorted(Touchpoint.objects.values_list("pk", flat=True))]
+
+
+def test_a_latin1_line_after_the_first_chunk_leaves_nothing_behind(db, tmp_path, monkeypatch):
+    # given: chunks of two rows, so the first chunk is written before the bad line is read
+    monkeypatch.setattr("contacts.imports.touchpoints.CHUNK_ROWS", 2)
+    rows = [f"p{i}@acme.com,page_view,,2026-01-05T10:00:00Z,,,t-{i},\n".encode() for i in range(5)]
+    rows.append("élodie@exemple.fr,page_view,,2026-01-05T10:00:00Z,,,t-9,\n".encode("latin-1"))
+    path = tmp_path / "touchpoints.csv"
+    path.write_bytes(HEADER.encode() + b"".join(rows))
+
+    # when
+    with pytest.raises(CommandError) as error:
+        run(path)
+
+    # then
+    assert "line 7: the file is not UTF-8 (byte 0xe9)" in str(error.value)
+    assert not Touchpoint.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_rows_across_many_chunks_are_all_stored_once_in_file_order(db, tmp_path, monkeypatch):
+    # given
+    monkeypatch.setattr("contacts.imports.touchpoints.CHUNK_ROWS", 3)
+    body = "".join(
+        f'p{i % 4}@acme.com,page_view,,2026-01-05T10:{i:02d}:00Z,,"tab\there, line\nbreak\\",t-{i},\n'
+        for i in range(10)
+    )
+    path = write(tmp_path, HEADER + body)
+
+    # when
+    lines = run(path)
+
+    # then
+    assert lines[-1] == "created 10, duplicate 0, rejected 0"
+    stored = list(Touchpoint.objects.order_by("id").values_list("external_id", "text", "contact__email"))
+    assert stored == [(f"t-{i}", "tab\there, line\nbreak\\", f"p{i % 4}@acme.com") for i in range(10)]
