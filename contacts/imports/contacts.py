@@ -28,6 +28,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from common.copy import copy_data
@@ -39,6 +40,9 @@ from contacts.imports.rejects import RejectsFile
 from contacts.models import Account, Contact, ImportJob, LifecycleStage
 from contacts.normalize import normalize_domain, normalize_tag_name, normalize_timezone
 
+# Rows per COPY into the staging table: each statement's cost is small, and a smaller
+# chunk keeps the rows read ahead (a contact is wide) within the import's memory budget.
+COPY_ROWS = 10_000
 STAGED = "import_contacts_staged"
 CHUNK = "import_contacts_chunk"
 MERGED = "import_contacts_merged"
@@ -299,7 +303,7 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
                     rejects.add(line=record.line, original=record.original, reason=str(error))
 
     staged = 0
-    with chunks_read_ahead(staged_rows(), size=CHUNK_ROWS, prepare=copy_ready) as chunks:
+    with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=copy_ready) as chunks:
         for rows, data in chunks:
             copy_data(table=STAGED, columns=STAGED_COLUMNS, data=data)
             staged += rows
@@ -403,8 +407,6 @@ def _apply(*, job: ImportJob | None, file_name: str, rows: int, counts: dict, pr
         "job": job.pk if job else None,
         "consent_source": f"import: {file_name}"[:200],
     }
-    new_values = ", ".join(f"{column} = {_new_value_sql(column)}" for column in COMPARED)
-    changed = " OR ".join(f"t.{column} IS DISTINCT FROM {_new_value_sql(column)}" for column in COMPARED)
     insert_columns = [
         *TEXT_FIELDS, "phone", "country", "timezone", "lifecycle_stage", "owner_id", "account_id",
         "consent_email", "consent_sms", "attributes",
@@ -433,14 +435,13 @@ def _apply(*, job: ImportJob | None, file_name: str, rows: int, counts: dict, pr
         )
         with progress_bar(total=rows, unit="rows", desc="importing", enabled=progress) as bar:
             for low in range(0, last_seq, CHUNK_ROWS):
+                cursor.execute(f"TRUNCATE {CHUNK}")
                 cursor.execute(
-                    f"""
-                    TRUNCATE {CHUNK};
-                    INSERT INTO {CHUNK} SELECT * FROM {STAGED} WHERE seq > %(low)s AND seq <= %(high)s;
-                    ANALYZE {CHUNK};
-                    """,
+                    f"INSERT INTO {CHUNK} SELECT * FROM {STAGED} WHERE seq > %(low)s AND seq <= %(high)s",
                     {"low": low, "high": low + CHUNK_ROWS},
                 )
+                chunk_rows = cursor.rowcount
+                cursor.execute(f"ANALYZE {CHUNK}")
                 # Accounts: by domain, else by name (the same name in any case is the same company).
                 cursor.execute(
                     f"""
@@ -517,24 +518,9 @@ def _apply(*, job: ImportJob | None, file_name: str, rows: int, counts: dict, pr
                     """,
                     params,
                 )
-                # Known contacts whose values change. Joining the table a second time ("old")
-                # gives the values before the update, for the ledger and the consent history.
-                cursor.execute(
-                    f"""
-                    WITH changed AS (
-                        UPDATE contacts_contact t SET {new_values}, updated_at = %(now)s
-                          FROM {CHUNK} c, contacts_contact old
-                         WHERE c.outcome IS NULL AND t.email = c.email AND old.id = t.id AND ({changed})
-                        RETURNING t.id, c.seq, {_changes_sql()} AS changes
-                    )
-                    UPDATE {CHUNK} c
-                       SET contact_id = changed.id, outcome = 'updated', changes = changed.changes
-                      FROM changed WHERE c.seq = changed.seq;
-                    UPDATE {CHUNK} c SET contact_id = t.id FROM contacts_contact t
-                     WHERE c.contact_id IS NULL AND t.email = c.email;
-                    """,
-                    params,
-                )
+                if cursor.rowcount < chunk_rows:
+                    _update_known(cursor=cursor, params=params)
+
                 # Tags: a contact given a tag it did not have is an updated contact too.
                 cursor.execute(
                     f"""
@@ -603,3 +589,28 @@ def _apply(*, job: ImportJob | None, file_name: str, rows: int, counts: dict, pr
                 counts["updated"] += updated
                 counts["unchanged"] += unchanged
                 bar.update(created + updated + unchanged)
+
+
+def _update_known(*, cursor: CursorWrapper, params: dict) -> None:
+    """The chunk's contacts that existed before it: those whose values change are updated.
+    Joining the table a second time ("old") gives the values before the update, for the
+    ledger and the consent history. Skipped when every contact of a chunk is new, where
+    it would find nothing at the price of a scan of the contacts."""
+    new_values = ", ".join(f"{column} = {_new_value_sql(column)}" for column in COMPARED)
+    changed = " OR ".join(f"t.{column} IS DISTINCT FROM {_new_value_sql(column)}" for column in COMPARED)
+    cursor.execute(
+        f"""
+        WITH changed AS (
+            UPDATE contacts_contact t SET {new_values}, updated_at = %(now)s
+              FROM {CHUNK} c, contacts_contact old
+             WHERE c.outcome IS NULL AND t.email = c.email AND old.id = t.id AND ({changed})
+            RETURNING t.id, c.seq, {_changes_sql()} AS changes
+        )
+        UPDATE {CHUNK} c
+           SET contact_id = changed.id, outcome = 'updated', changes = changed.changes
+          FROM changed WHERE c.seq = changed.seq;
+        UPDATE {CHUNK} c SET contact_id = t.id FROM contacts_contact t
+         WHERE c.contact_id IS NULL AND t.email = c.email;
+        """,
+        params,
+    )

@@ -1,11 +1,12 @@
 """Importing touchpoints: append-only, deduplicated, set-based.
 
 Unlike contacts there is nothing to merge across the file, so each chunk is streamed
-into the staging table and applied at once, while a thread reads and cleans the next: unknown contacts are created, then the
-touchpoints are inserted in one statement that skips duplicates, whose RETURNING feeds
-the ledger. A duplicate is a row whose external_id is already stored (or given earlier
-in the file); without an external_id, a row identical in every column to a stored
-touchpoint of the same contact. That is what makes a second run of a file change nothing.
+into the staging table and applied at once, while a thread reads and cleans the next:
+unknown contacts are created, then the touchpoints are inserted in one statement that
+skips duplicates, whose RETURNING feeds the ledger. A duplicate is a row whose
+external_id is already stored (or given earlier in the file); without an external_id,
+a row identical in every column to a stored touchpoint of the same contact. That is
+what makes a second run of a file change nothing.
 """
 
 # The SQL below is assembled from this module's constants (table and column names);
