@@ -12,12 +12,8 @@ from django.db import connections
 
 def copy_rows(*, table: str, columns: Sequence[str], rows: Iterable[Sequence], using: str = "default") -> int:
     """COPY rows into table. JSON columns take already-serialised strings."""
-    column_list = ", ".join(f'"{column}"' for column in columns)
     count = 0
-    with (
-        connections[using].cursor() as cursor,
-        cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy,
-    ):
+    with connections[using].cursor() as cursor, cursor.copy(_copy_from_stdin(table, columns)) as copy:
         for row in rows:
             copy.write_row(row)
             count += 1
@@ -33,12 +29,13 @@ def copy_text(rows: Iterable[Sequence]) -> bytes:
 
 def copy_data(*, table: str, columns: Sequence[str], data: bytes, using: str = "default") -> None:
     """COPY what copy_text made into table."""
-    column_list = ", ".join(f'"{column}"' for column in columns)
-    with (
-        connections[using].cursor() as cursor,
-        cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy,
-    ):
+    with connections[using].cursor() as cursor, cursor.copy(_copy_from_stdin(table, columns)) as copy:
         copy.write(data)
+
+
+def _copy_from_stdin(table: str, columns: Sequence[str]) -> str:
+    column_list = ", ".join(f'"{column}"' for column in columns)
+    return f'COPY "{table}" ({column_list}) FROM STDIN'
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

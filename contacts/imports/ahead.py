@@ -21,9 +21,8 @@ from common.copy import copy_text
 
 _DONE = object()
 # Each time the writing thread gets an answer from the server it must win the interpreter
-# back from the cleaning thread, which by default yields it only every 5 ms: with hundreds
-# of round trips per chunk (COPY is sent in slices), that wait would cost more than the
-# overlap gains.
+# back from the cleaning thread, which by default yields it only every 5 ms; a COPY is
+# sent in slices of 128 kB, each of which can wait that long.
 SWITCH_INTERVAL = 0.0005
 
 

@@ -520,7 +520,6 @@ def _apply(*, job: ImportJob | None, file_name: str, rows: int, counts: dict, pr
                 )
                 if cursor.rowcount < chunk_rows:
                     _update_known(cursor=cursor, params=params)
-
                 # Tags: a contact given a tag it did not have is an updated contact too.
                 cursor.execute(
                     f"""
