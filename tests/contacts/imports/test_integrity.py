@@ -8,11 +8,12 @@ import pytest
 from django.db import connection, transaction
 
 from common.db import database_url
+from contacts.imports.contacts import contacts_import
 from contacts.imports.integrity import row_triggers_off
 from contacts.imports.touchpoints import touchpoints_import
-from contacts.models import Touchpoint
+from contacts.models import Contact, Tag, Touchpoint
 from ledger.context import Actor, acting_as
-from tests.factories import ContactFactory
+from tests.factories import AccountFactory, ContactFactory, UserFactory
 
 
 def write(tmp_path, rows):
@@ -103,4 +104,40 @@ def test_the_contacts_and_kinds_of_an_import_cannot_be_deleted_until_it_commits(
     # then
     assert result.created == 1
     assert (jane_waits, kind_waits, bystander_waits) == (True, True, False)
+    assert role_after == "origin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_contact_import_refers_to_cannot_be_deleted_until_it_commits(tmp_path):
+    # given
+    owner = UserFactory(username="alice")
+    account = AccountFactory(name="Acme", domain="acme.com")
+    tag = Tag.objects.create(name="vip")
+    jane = ContactFactory(email="jane@acme.com")
+    bystander = ContactFactory(email="someone@acme.com")
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "email,owner,account_domain,tags\njane@acme.com,alice,acme.com,vip\nnew@acme.com,,,\n", encoding="utf-8"
+    )
+
+    # when: the import has written but not committed
+    with transaction.atomic(), acting_as(Actor.for_command("test")):
+        result = contacts_import(path=path)
+        new = Contact.objects.get(email="new@acme.com")
+        waits = {
+            name: deleting_waits(f"DELETE FROM {table} WHERE id = %s", [pk])
+            for name, table, pk in [
+                ("owner", "auth_user", owner.pk),
+                ("account", "contacts_account", account.pk),
+                ("tag", "contacts_tag", tag.pk),
+                ("jane", "contacts_contact", jane.pk),
+                ("bystander", "contacts_contact", bystander.pk),
+            ]
+        }
+        role_after = replication_role()
+
+    # then
+    assert (result.created, result.updated) == (1, 1)
+    assert new.pk
+    assert waits == {"owner": True, "account": True, "tag": True, "jane": True, "bystander": False}
     assert role_after == "origin"
