@@ -116,9 +116,8 @@ def test_what_a_contact_import_refers_to_cannot_be_deleted_until_it_commits(tmp_
     jane = ContactFactory(email="jane@acme.com")
     bystander = ContactFactory(email="someone@acme.com")
     path = tmp_path / "contacts.csv"
-    path.write_text(
-        "email,owner,account_domain,tags\njane@acme.com,alice,acme.com,vip\nnew@acme.com,,,\n", encoding="utf-8"
-    )
+    rows = "jane@acme.com,alice,acme.com,vip\nnew@acme.com,,,\n"
+    path.write_text("email,owner,account_domain,tags\n" + rows, encoding="utf-8")
 
     # when: the import has written but not committed
     with transaction.atomic(), acting_as(Actor.for_command("test")):
