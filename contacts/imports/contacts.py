@@ -610,12 +610,13 @@ def _lock_references(cursor: CursorWrapper) -> None:
     """What the foreign keys of the chunk's rows would lock, with their triggers off (see
     contacts.imports.integrity): the accounts, owners and contacts they name, and the tags
     about to be given, whose rows the tag insert below finds again by name."""
-    for table, column in (
-        (Account._meta.db_table, "account_id"),
-        (get_user_model()._meta.db_table, "owner_id"),
-        (Contact._meta.db_table, "contact_id"),
+    for table, ids_sql in (
+        (Account._meta.db_table, f"SELECT account_id FROM {CHUNK}"),
+        (get_user_model()._meta.db_table, f"SELECT owner_id FROM {CHUNK}"),
+        # The contacts created by this chunk are seen by no one else until the commit.
+        (Contact._meta.db_table, f"SELECT contact_id FROM {CHUNK} WHERE outcome IS DISTINCT FROM 'created'"),
     ):
-        lock_referenced(cursor, table=table, ids_sql=f"SELECT {column} FROM {CHUNK}")
+        lock_referenced(cursor, table=table, ids_sql=ids_sql)
     cursor.execute(
         f"""
         SELECT 1 FROM contacts_tag
