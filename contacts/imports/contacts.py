@@ -1,16 +1,21 @@
 """Importing contacts: upsert by normalised e-mail, set-based.
 
-Three phases, each with memory that does not grow with the file:
+Memory does not grow with the file:
 
-1. Stream: every record is cleaned in Python (the same normalisers as the forms), in a
-   thread that reads ahead while the chunk before is COPYed into a temporary staging
-   table; a bad record goes to the rejects file.
-2. Merge duplicates: rows of one e-mail (any case) become one, the later non-empty value
-   winning per field. This is done on the whole staging table, not per chunk, so that two
-   rows of the same person 200,000 lines apart still count as one contact.
-3. Apply, CHUNK_ROWS at a time: accounts, tags, new contacts, changed contacts, their
-   tags, consent history and one ledger action per affected contact, each a single
-   statement over the chunk. Counts come from what those statements returned.
+1. Count: a first pass over the file tells which e-mails only one row gives
+   (contacts.imports.once).
+2. Stream: every record is cleaned in Python (the same normalisers as the forms), in a
+   thread that reads ahead while PostgreSQL writes; a bad record goes to the rejects file.
+   A row of an e-mail given once goes to the chunk table, applied as soon as it holds
+   CHUNK_ROWS, so cleaning and writing overlap. The others go to a staging table.
+3. Merge duplicates: the staged rows of one e-mail (any case) become one, the later
+   non-empty value winning per field, however far apart the rows are in the file.
+4. Apply the merged rows, CHUNK_ROWS at a time, as in 2.
+
+Applying a chunk means accounts, tags, new contacts, changed contacts, their tags,
+consent history and one ledger action per affected contact, each a single statement over
+the chunk. Counts come from what those statements returned. New contacts get ids in the
+order of the file, but for repeated e-mails, which come after the rest.
 """
 
 # The SQL below is assembled from this module's constants (table and column names);
@@ -36,6 +41,7 @@ from contacts.imports import fields
 from contacts.imports.ahead import chunks_read_ahead, copy_ready
 from contacts.imports.integrity import lock_referenced, row_triggers_off
 from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, open_for_import, progress_bar
+from contacts.imports.once import EmailsGivenOnce
 from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Account, Contact, ImportJob, LifecycleStage
@@ -278,6 +284,7 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
         owners[username] = pk
         owners.setdefault(username.lower(), pk)
     cleaner = _Cleaner(owners=owners)
+    given_once = EmailsGivenOnce(source)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -303,23 +310,32 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
                 except _RowRejected as error:
                     rejects.add(line=record.line, original=record.original, reason=str(error))
 
-    staged = 0
-    with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=copy_ready) as chunks:
-        for rows, data in chunks:
-            copy_data(table=STAGED, columns=STAGED_COLUMNS, data=data)
-            staged += rows
-    merged = _merge_duplicates()
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "merged": merged, "accounts_created": 0}
-    if staged:
-        with row_triggers_off() as lock:
-            _apply(
-                job=job,
-                file_name=source.path.name,
-                rows=staged - merged,
-                counts=counts,
-                progress=progress,
-                lock=lock,
-            )
+    def routed(chunk: list[tuple]) -> tuple[int, bytes, int, bytes]:
+        """The rows to apply at once, and those whose e-mail may be given again."""
+        now = [row for row in chunk if given_once(row[2])]
+        later = [row for row in chunk if not given_once(row[2])]
+        return (*copy_ready(now), *copy_ready(later))
+
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "merged": 0, "accounts_created": 0}
+    staged = waiting = 0
+    with row_triggers_off() as lock:
+        applier = _Applier(job=job, file_name=source.path.name, counts=counts, lock=lock)
+        with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=routed) as chunks:
+            for now_rows, now_data, later_rows, later_data in chunks:
+                if later_rows:
+                    copy_data(table=STAGED, columns=STAGED_COLUMNS, data=later_data)
+                    staged += later_rows
+                if now_rows:
+                    copy_data(table=CHUNK, columns=STAGED_COLUMNS, data=now_data)
+                    waiting += now_rows
+                if waiting >= CHUNK_ROWS:
+                    applier.chunk(waiting)
+                    waiting = 0
+        if waiting:
+            applier.chunk(waiting)
+        counts["merged"] = _merge_duplicates()
+        if staged:
+            applier.staged(rows=staged - counts["merged"], progress=progress)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGED}; DROP TABLE IF EXISTS pg_temp.{CHUNK}")
     return counts
@@ -407,203 +423,223 @@ def _new_value_sql(column: str) -> str:
     return f"COALESCE(NULLIF(c.{column}, ''), t.{column})"
 
 
-def _apply(
-    *, job: ImportJob | None, file_name: str, rows: int, counts: dict, progress: bool, lock: bool
-) -> None:
-    now = timezone.now()
-    params = {
-        **actor_params(),
-        "now": now,
-        "file": file_name,
-        "job": job.pk if job else None,
-        "consent_source": f"import: {file_name}"[:200],
-    }
-    insert_columns = [
-        *TEXT_FIELDS, "phone", "country", "timezone", "lifecycle_stage", "owner_id", "account_id",
-        "consent_email", "consent_sms", "attributes",
-    ]  # fmt: skip
-    ledger_columns = (
-        "occurred_at, actor_kind, actor_type, actor_id, actor_name, category, verb, contact_id, "
-        "object_type, object_id, channel, details"
-    )
-    actor_values = "%(now)s, %(actor_kind)s, %(actor_type)s, %(actor_id)s, %(actor_name)s, 'import'"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            CREATE INDEX ON {STAGED} (seq);
-            ANALYZE {STAGED};
-            """
-        )
-        cursor.execute(f"SELECT COALESCE(max(seq), 0) FROM {STAGED}")
-        last_seq = cursor.fetchone()[0]
-        cursor.execute(
-            f"""
-            DROP TABLE IF EXISTS pg_temp.{CHUNK};
-            CREATE TEMP TABLE {CHUNK} AS SELECT * FROM {STAGED} WITH NO DATA;
-            ALTER TABLE {CHUNK} ADD COLUMN account_id bigint, ADD COLUMN contact_id bigint,
-                ADD COLUMN outcome text, ADD COLUMN changes jsonb, ADD COLUMN tags_added jsonb;
-            """
-        )
+_INSERT_COLUMNS = [
+    *TEXT_FIELDS, "phone", "country", "timezone", "lifecycle_stage", "owner_id", "account_id",
+    "consent_email", "consent_sms", "attributes",
+]  # fmt: skip
+_LEDGER_COLUMNS = (
+    "occurred_at, actor_kind, actor_type, actor_id, actor_name, category, verb, contact_id, "
+    "object_type, object_id, channel, details"
+)
+_ACTOR_VALUES = "%(now)s, %(actor_kind)s, %(actor_type)s, %(actor_id)s, %(actor_name)s, 'import'"
+
+
+class _Applier:
+    """Applies the rows of the chunk table: accounts, tags, new contacts, changed
+    contacts, their tags, consent history and one ledger action per affected contact."""
+
+    def __init__(self, *, job: ImportJob | None, file_name: str, counts: dict, lock: bool) -> None:
+        self.params = {
+            **actor_params(),
+            "now": timezone.now(),
+            "file": file_name,
+            "job": job.pk if job else None,
+            "consent_source": f"import: {file_name}"[:200],
+        }
+        self.counts = counts
+        self.lock = lock
+        self.analyzed = False
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                DROP TABLE IF EXISTS pg_temp.{CHUNK};
+                CREATE TEMP TABLE {CHUNK} AS SELECT * FROM {STAGED} WITH NO DATA;
+                ALTER TABLE {CHUNK} ADD COLUMN account_id bigint, ADD COLUMN contact_id bigint,
+                    ADD COLUMN outcome text, ADD COLUMN changes jsonb, ADD COLUMN tags_added jsonb;
+                """
+            )
+
+    def chunk(self, chunk_rows: int) -> int:
+        """Apply the chunk table's rows, then empty it; returns how many it applied."""
+        with connection.cursor() as cursor:
+            if not self.analyzed:
+                # Later chunks look like the first: TRUNCATE keeps these statistics. Only
+                # the columns the statements join or filter on, which is most of the saving.
+                cursor.execute(f"ANALYZE {CHUNK} (seq, email, account_domain, account_name, tags)")
+                self.analyzed = True
+            applied = _apply_chunk(
+                cursor, chunk_rows=chunk_rows, params=self.params, counts=self.counts, lock=self.lock
+            )
+            cursor.execute(f"TRUNCATE {CHUNK}")
+        return applied
+
+    def staged(self, *, rows: int, progress: bool) -> None:
+        """Apply the staging table, CHUNK_ROWS at a time in the order of the file."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX ON {STAGED} (seq); ANALYZE {STAGED}")
+            cursor.execute(f"SELECT COALESCE(max(seq), 0) FROM {STAGED}")
+            last_seq = cursor.fetchone()[0]
         with progress_bar(total=rows, unit="rows", desc="importing", enabled=progress) as bar:
             for low in range(0, last_seq, CHUNK_ROWS):
-                cursor.execute(f"TRUNCATE {CHUNK}")
-                cursor.execute(
-                    f"INSERT INTO {CHUNK} SELECT * FROM {STAGED} WHERE seq > %(low)s AND seq <= %(high)s",
-                    {"low": low, "high": low + CHUNK_ROWS},
-                )
-                chunk_rows = cursor.rowcount
-                if low == 0:
-                    # Later chunks look like the first: TRUNCATE keeps these statistics. Only
-                    # the columns the statements join or filter on, which is most of the saving.
-                    cursor.execute(f"ANALYZE {CHUNK} (seq, email, account_domain, account_name, tags)")
-                # Accounts: by domain, else by name (the same name in any case is the same company).
-                cursor.execute(
-                    f"""
-                    WITH wanted AS (
-                        SELECT account_domain AS domain,
-                               COALESCE({_last_non_empty("account_name", alias=False)}, account_domain)
-                                   AS name,
-                               {_last_non_empty("account_industry")},
-                               {_last_given("account_employees")},
-                               {_last_non_empty("account_country")}
-                          FROM {CHUNK} WHERE account_domain <> '' GROUP BY account_domain
-                    ), by_name AS (
-                        SELECT DISTINCT ON (upper(account_name)) '' AS domain, account_name AS name,
-                               account_industry, account_employees, account_country
-                          FROM {CHUNK} c
-                         WHERE account_domain = '' AND account_name <> ''
-                           AND NOT EXISTS (
-                               SELECT 1 FROM contacts_account a WHERE upper(a.name) = upper(c.account_name)
-                           )
-                         ORDER BY upper(account_name), seq DESC
-                    ), made AS (
-                        INSERT INTO contacts_account (name, domain, industry, employees, country, attributes,
-                                                      created_at, updated_at)
-                        SELECT name, domain, account_industry, account_employees, account_country, '{{}}',
-                               %(now)s, %(now)s
-                          FROM (SELECT * FROM wanted UNION ALL SELECT * FROM by_name) w
-                        ON CONFLICT (domain) WHERE NOT (domain = '') DO NOTHING
-                        RETURNING id, name, domain
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"INSERT INTO {CHUNK} SELECT * FROM {STAGED} WHERE seq > %(low)s AND seq <= %(high)s",
+                        {"low": low, "high": low + CHUNK_ROWS},
                     )
-                    INSERT INTO ledger_action ({ledger_columns})
-                    SELECT {actor_values}, 'account.imported', NULL, 'contacts.account', id::text, '',
-                           jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'name', name,
-                                              'domain', domain)
-                      FROM made
-                    """,
-                    params,
-                )
-                counts["accounts_created"] += cursor.rowcount
-                cursor.execute(
-                    f"""
-                    UPDATE {CHUNK} c SET account_id = a.id FROM contacts_account a
-                     WHERE c.account_domain <> '' AND a.domain = c.account_domain;
-                    UPDATE {CHUNK} c SET account_id = a.id
-                      FROM (SELECT DISTINCT ON (upper(name)) upper(name) AS key, id FROM contacts_account
-                             WHERE upper(name) IN (SELECT upper(account_name) FROM {CHUNK}
-                                                    WHERE account_domain = '' AND account_name <> '')
-                             ORDER BY upper(name), id) a
-                     WHERE c.account_domain = '' AND c.account_name <> '' AND upper(c.account_name) = a.key;
-                    INSERT INTO contacts_tag (name, created_at)
-                    SELECT DISTINCT ON (lower(t)) t, %(now)s
-                      FROM {CHUNK}, unnest(tags) t ORDER BY lower(t), seq
-                    ON CONFLICT (lower(name)) DO NOTHING;
-                    """,
-                    params,
-                )
-                # New contacts. Ids follow the order of the file.
-                cursor.execute(
-                    f"""
-                    WITH made AS (
-                        INSERT INTO contacts_contact (email, {", ".join(insert_columns)}, score, created_at,
-                                                      updated_at)
-                        SELECT email, {", ".join(insert_columns)}, COALESCE(score, 0), %(now)s, %(now)s
-                          FROM {CHUNK} c
-                         -- Filtering out the people already known costs far less than ON
-                         -- CONFLICT finding them one by one; it remains for anyone created
-                         -- meanwhile.
-                         WHERE NOT EXISTS (SELECT 1 FROM contacts_contact t WHERE t.email = c.email)
-                         ORDER BY seq
-                        ON CONFLICT (email) DO NOTHING
-                        RETURNING id, email
-                    )
-                    UPDATE {CHUNK} c SET contact_id = made.id, outcome = 'created'
-                      FROM made WHERE c.email = made.email
-                    """,
-                    params,
-                )
-                if cursor.rowcount < chunk_rows:
-                    _update_known(cursor=cursor, params=params)
-                if lock:
-                    _lock_references(cursor)
-                # Tags: a contact given a tag it did not have is an updated contact too.
-                cursor.execute(
-                    f"""
-                    WITH added AS (
-                        INSERT INTO contacts_contacttag (contact_id, tag_id, added_at)
-                        SELECT c.contact_id, tag.id, %(now)s
-                          FROM {CHUNK} c, unnest(c.tags) u(name), contacts_tag tag
-                         WHERE lower(tag.name) = lower(u.name)
-                        ON CONFLICT (contact_id, tag_id) DO NOTHING
-                        RETURNING contact_id, tag_id
-                    ), per_contact AS (
-                        SELECT added.contact_id, jsonb_agg(tag.name ORDER BY tag.name) AS names
-                          FROM added JOIN contacts_tag tag ON tag.id = added.tag_id
-                         GROUP BY added.contact_id
-                    )
-                    UPDATE {CHUNK} c SET tags_added = per_contact.names,
-                                         outcome = COALESCE(c.outcome, 'tagged')
-                      FROM per_contact WHERE c.contact_id = per_contact.contact_id;
-                    UPDATE contacts_contact t SET updated_at = %(now)s
-                      FROM {CHUNK} c WHERE c.outcome = 'tagged' AND t.id = c.contact_id;
-                    UPDATE {CHUNK} SET outcome = 'updated' WHERE outcome = 'tagged';
-                    """,
-                    params,
-                )
-                # Consent history, then one ledger action per affected contact.
-                consent_parts = " UNION ALL ".join(
-                    f"""
-                    SELECT contact_id, line, '{channel}' AS channel,
-                           CASE WHEN outcome = 'created' THEN ''
-                                ELSE changes->'consent_{channel}'->>0 END AS old,
-                           CASE WHEN outcome = 'created' THEN consent_{channel}
-                                ELSE changes->'consent_{channel}'->>1 END AS new
-                      FROM {CHUNK}
-                     WHERE (outcome = 'created' AND consent_{channel} <> '') OR changes ? 'consent_{channel}'
-                    """
-                    for channel in ("email", "sms")
-                )
-                cursor.execute(
-                    f"""
-                    INSERT INTO contacts_consentchange (contact_id, channel, status, previous_status,
-                        changed_at, actor_kind, actor_name, source, evidence)
-                    SELECT contact_id, channel, new, old, %(now)s, %(actor_kind)s, %(actor_name)s,
-                           %(consent_source)s,
-                           jsonb_build_object('file', %(file)s, 'line', line, 'import_job', %(job)s)
-                      FROM ({consent_parts}) consent;
-                    INSERT INTO ledger_action ({ledger_columns})
-                    SELECT {actor_values},
-                           CASE outcome WHEN 'created' THEN 'contact.imported' ELSE 'contact.updated' END,
-                           contact_id, 'contacts.contact', contact_id::text, '',
-                           jsonb_strip_nulls(jsonb_build_object('file', %(file)s, 'import_job', %(job)s,
-                               'line', line, 'changes', changes, 'tags_added', tags_added))
-                      FROM {CHUNK} WHERE outcome IS NOT NULL ORDER BY seq
-                    """,
-                    params,
-                )
-                cursor.execute(
-                    f"""
-                    SELECT count(*) FILTER (WHERE outcome = 'created'),
-                           count(*) FILTER (WHERE outcome = 'updated'),
-                           count(*) FILTER (WHERE outcome IS NULL)
-                      FROM {CHUNK}
-                    """
-                )
-                created, updated, unchanged = cursor.fetchone()
-                counts["created"] += created
-                counts["updated"] += updated
-                counts["unchanged"] += unchanged
-                bar.update(created + updated + unchanged)
+                    chunk_rows = cursor.rowcount
+                if chunk_rows:
+                    bar.update(self.chunk(chunk_rows))
+
+
+def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts: dict, lock: bool) -> int:
+    # Accounts: by domain, else by name (the same name in any case is the same company).
+    cursor.execute(
+        f"""
+        WITH wanted AS (
+            SELECT account_domain AS domain,
+                   COALESCE({_last_non_empty("account_name", alias=False)}, account_domain)
+                       AS name,
+                   {_last_non_empty("account_industry")},
+                   {_last_given("account_employees")},
+                   {_last_non_empty("account_country")}
+              FROM {CHUNK} WHERE account_domain <> '' GROUP BY account_domain
+        ), by_name AS (
+            SELECT DISTINCT ON (upper(account_name)) '' AS domain, account_name AS name,
+                   account_industry, account_employees, account_country
+              FROM {CHUNK} c
+             WHERE account_domain = '' AND account_name <> ''
+               AND NOT EXISTS (
+                   SELECT 1 FROM contacts_account a WHERE upper(a.name) = upper(c.account_name)
+               )
+             ORDER BY upper(account_name), seq DESC
+        ), made AS (
+            INSERT INTO contacts_account (name, domain, industry, employees, country, attributes,
+                                          created_at, updated_at)
+            SELECT name, domain, account_industry, account_employees, account_country, '{{}}',
+                   %(now)s, %(now)s
+              FROM (SELECT * FROM wanted UNION ALL SELECT * FROM by_name) w
+            ON CONFLICT (domain) WHERE NOT (domain = '') DO NOTHING
+            RETURNING id, name, domain
+        )
+        INSERT INTO ledger_action ({_LEDGER_COLUMNS})
+        SELECT {_ACTOR_VALUES}, 'account.imported', NULL, 'contacts.account', id::text, '',
+               jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'name', name,
+                                  'domain', domain)
+          FROM made
+        """,
+        params,
+    )
+    counts["accounts_created"] += cursor.rowcount
+    cursor.execute(
+        f"""
+        UPDATE {CHUNK} c SET account_id = a.id FROM contacts_account a
+         WHERE c.account_domain <> '' AND a.domain = c.account_domain;
+        UPDATE {CHUNK} c SET account_id = a.id
+          FROM (SELECT DISTINCT ON (upper(name)) upper(name) AS key, id FROM contacts_account
+                 WHERE upper(name) IN (SELECT upper(account_name) FROM {CHUNK}
+                                        WHERE account_domain = '' AND account_name <> '')
+                 ORDER BY upper(name), id) a
+         WHERE c.account_domain = '' AND c.account_name <> '' AND upper(c.account_name) = a.key;
+        INSERT INTO contacts_tag (name, created_at)
+        SELECT DISTINCT ON (lower(t)) t, %(now)s
+          FROM {CHUNK}, unnest(tags) t ORDER BY lower(t), seq
+        ON CONFLICT (lower(name)) DO NOTHING;
+        """,
+        params,
+    )
+    # New contacts. Ids follow the order of the rows in the chunk.
+    cursor.execute(
+        f"""
+        WITH made AS (
+            INSERT INTO contacts_contact (email, {", ".join(_INSERT_COLUMNS)}, score, created_at,
+                                          updated_at)
+            SELECT email, {", ".join(_INSERT_COLUMNS)}, COALESCE(score, 0), %(now)s, %(now)s
+              FROM {CHUNK} c
+             -- Filtering out the people already known costs far less than ON
+             -- CONFLICT finding them one by one; it remains for anyone created
+             -- meanwhile.
+             WHERE NOT EXISTS (SELECT 1 FROM contacts_contact t WHERE t.email = c.email)
+             ORDER BY seq
+            ON CONFLICT (email) DO NOTHING
+            RETURNING id, email
+        )
+        UPDATE {CHUNK} c SET contact_id = made.id, outcome = 'created'
+          FROM made WHERE c.email = made.email
+        """,
+        params,
+    )
+    if cursor.rowcount < chunk_rows:
+        _update_known(cursor=cursor, params=params)
+    if lock:
+        _lock_references(cursor)
+    # Tags: a contact given a tag it did not have is an updated contact too.
+    cursor.execute(
+        f"""
+        WITH added AS (
+            INSERT INTO contacts_contacttag (contact_id, tag_id, added_at)
+            SELECT c.contact_id, tag.id, %(now)s
+              FROM {CHUNK} c, unnest(c.tags) u(name), contacts_tag tag
+             WHERE lower(tag.name) = lower(u.name)
+            ON CONFLICT (contact_id, tag_id) DO NOTHING
+            RETURNING contact_id, tag_id
+        ), per_contact AS (
+            SELECT added.contact_id, jsonb_agg(tag.name ORDER BY tag.name) AS names
+              FROM added JOIN contacts_tag tag ON tag.id = added.tag_id
+             GROUP BY added.contact_id
+        )
+        UPDATE {CHUNK} c SET tags_added = per_contact.names,
+                             outcome = COALESCE(c.outcome, 'tagged')
+          FROM per_contact WHERE c.contact_id = per_contact.contact_id;
+        UPDATE contacts_contact t SET updated_at = %(now)s
+          FROM {CHUNK} c WHERE c.outcome = 'tagged' AND t.id = c.contact_id;
+        UPDATE {CHUNK} SET outcome = 'updated' WHERE outcome = 'tagged';
+        """,
+        params,
+    )
+    # Consent history, then one ledger action per affected contact.
+    consent_parts = " UNION ALL ".join(
+        f"""
+        SELECT contact_id, line, '{channel}' AS channel,
+               CASE WHEN outcome = 'created' THEN ''
+                    ELSE changes->'consent_{channel}'->>0 END AS old,
+               CASE WHEN outcome = 'created' THEN consent_{channel}
+                    ELSE changes->'consent_{channel}'->>1 END AS new
+          FROM {CHUNK}
+         WHERE (outcome = 'created' AND consent_{channel} <> '') OR changes ? 'consent_{channel}'
+        """
+        for channel in ("email", "sms")
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO contacts_consentchange (contact_id, channel, status, previous_status,
+            changed_at, actor_kind, actor_name, source, evidence)
+        SELECT contact_id, channel, new, old, %(now)s, %(actor_kind)s, %(actor_name)s,
+               %(consent_source)s,
+               jsonb_build_object('file', %(file)s, 'line', line, 'import_job', %(job)s)
+          FROM ({consent_parts}) consent;
+        INSERT INTO ledger_action ({_LEDGER_COLUMNS})
+        SELECT {_ACTOR_VALUES},
+               CASE outcome WHEN 'created' THEN 'contact.imported' ELSE 'contact.updated' END,
+               contact_id, 'contacts.contact', contact_id::text, '',
+               jsonb_strip_nulls(jsonb_build_object('file', %(file)s, 'import_job', %(job)s,
+                   'line', line, 'changes', changes, 'tags_added', tags_added))
+          FROM {CHUNK} WHERE outcome IS NOT NULL ORDER BY seq
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE outcome = 'created'),
+               count(*) FILTER (WHERE outcome = 'updated'),
+               count(*) FILTER (WHERE outcome IS NULL)
+          FROM {CHUNK}
+        """
+    )
+    created, updated, unchanged = cursor.fetchone()
+    counts["created"] += created
+    counts["updated"] += updated
+    counts["unchanged"] += unchanged
+    return created + updated + unchanged
 
 
 def _lock_references(cursor: CursorWrapper) -> None:

@@ -64,6 +64,14 @@ class SourceFile:
         self._file_columns = list(self.columns)
         self.columns = [mapping.get(column, column) for column in self.columns]
 
+    def reopened(self) -> SourceFile:
+        """The same file from its start, under the same column names: a second pass."""
+        again = open_source(self.path)
+        if self._file_columns:
+            again._file_columns = list(self._file_columns)
+            again.columns = list(self.columns)
+        return again
+
     def records(self, *, on_bytes: Callable[[int], object] | None = None) -> Iterator[Record]:
         """on_bytes is told how many bytes each physical line had: a progress bar's feed."""
         self._on_bytes = on_bytes
