@@ -41,6 +41,26 @@ def deleting_waits(sql: str, params: list) -> bool:
     return False
 
 
+def test_the_tables_imports_write_have_no_triggers_but_their_foreign_keys(db):
+    # given: turning triggers off for an import must leave out nothing but the key checks
+    written = [
+        "contacts_contact", "contacts_account", "contacts_tag", "contacts_contacttag",
+        "contacts_consentchange", "contacts_touchpoint", "ledger_action",
+    ]  # fmt: skip
+
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+            " WHERE tgrelid::regclass::text = ANY(%s) AND NOT tgisinternal",
+            [written],
+        )
+        others = cursor.fetchall()
+
+    # then
+    assert others == []
+
+
 def test_the_triggers_are_off_only_inside_the_block(db):
     # given
     assert replication_role() == "origin"
