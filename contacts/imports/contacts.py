@@ -492,6 +492,7 @@ class _Applier:
 
 
 def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts: dict, lock: bool) -> int:
+    """The statements that apply the chunk table's rows; returns how many rows they took."""
     # Accounts: by domain, else by name (the same name in any case is the same company).
     cursor.execute(
         f"""
