@@ -312,8 +312,10 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
 
     def routed(chunk: list[tuple]) -> tuple[int, bytes, int, bytes]:
         """The rows to apply at once, and those whose e-mail may be given again."""
-        now = [row for row in chunk if given_once(row[2])]
-        later = [row for row in chunk if not given_once(row[2])]
+        now: list[tuple] = []
+        later: list[tuple] = []
+        for row in chunk:
+            (now if given_once(row[2]) else later).append(row)
         return (*copy_ready(now), *copy_ready(later))
 
     counts = {"created": 0, "updated": 0, "unchanged": 0, "merged": 0, "accounts_created": 0}
