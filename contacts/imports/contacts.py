@@ -322,7 +322,9 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
     staged = waiting = 0
     with row_triggers_off() as lock:
         applier = _Applier(job=job, file_name=source.path.name, counts=counts, lock=lock)
-        with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=routed) as chunks:
+        # Deep enough to hold a whole chunk, read while the chunk before is applied.
+        ahead = CHUNK_ROWS // COPY_ROWS + 1
+        with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=routed, depth=ahead) as chunks:
             for now_rows, now_data, later_rows, later_data in chunks:
                 if later_rows:
                     copy_data(table=STAGED, columns=STAGED_COLUMNS, data=later_data)

@@ -32,6 +32,9 @@ from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Channel, ImportJob, Touchpoint, TouchpointKind
 
+# Rows per COPY into the staging table: what the read-ahead holds stays small. The rows
+# are applied CHUNK_ROWS at a time.
+COPY_ROWS = 10_000
 STAGED = "import_touchpoints_staged"
 REQUIRED = ("email", "kind", "occurred_at")
 KNOWN_COLUMNS = frozenset(
@@ -204,14 +207,22 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
     with (
         row_triggers_off() as locks_by_set,
         progress_bar(total=source.size, unit="B", desc="importing", enabled=progress) as bar,
-        chunks_read_ahead(staged_rows(bar), size=CHUNK_ROWS, prepare=copy_ready) as chunks,
+        # Deep enough to hold a whole chunk, prepared while the chunk before is applied.
+        chunks_read_ahead(
+            staged_rows(bar), size=COPY_ROWS, prepare=copy_ready, depth=CHUNK_ROWS // COPY_ROWS + 1
+        ) as chunks,
     ):
         if locks_by_set:
             _lock_kinds()
-        for number, (rows, data) in enumerate(chunks):
-            _apply_chunk(
-                rows=rows, data=data, params=params, counts=counts, first=number == 0, lock=locks_by_set
-            )
+        waiting = applied = 0
+        for rows, data in chunks:
+            copy_data(table=STAGED, columns=STAGED_COLUMNS, data=data)
+            waiting += rows
+            if waiting >= CHUNK_ROWS:
+                _apply_chunk(rows=waiting, params=params, counts=counts, first=not applied, lock=locks_by_set)
+                waiting, applied = 0, applied + 1
+        if waiting:
+            _apply_chunk(rows=waiting, params=params, counts=counts, first=not applied, lock=locks_by_set)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGED}")
     return counts
@@ -224,15 +235,13 @@ def _lock_kinds() -> None:
         cursor.execute("SELECT 1 FROM contacts_touchpointkind FOR KEY SHARE")
 
 
-def _apply_chunk(*, rows: int, data: bytes, params: dict, counts: dict, first: bool, lock: bool) -> None:
+def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bool) -> None:
+    """Apply the rows staged so far, then empty the staging table."""
     ledger_columns = (
         "occurred_at, actor_kind, actor_type, actor_id, actor_name, category, verb, contact_id, "
         "object_type, object_id, channel, details"
     )
     actor_values = "%(now)s, %(actor_kind)s, %(actor_type)s, %(actor_id)s, %(actor_name)s, 'import'"
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {STAGED}")
-    copy_data(table=STAGED, columns=STAGED_COLUMNS, data=data)
     with connection.cursor() as cursor:
         if first:
             # Later chunks look like the first: TRUNCATE keeps these statistics.
@@ -312,3 +321,4 @@ def _apply_chunk(*, rows: int, data: bytes, params: dict, counts: dict, first: b
         )
         counts["created"] += cursor.rowcount
         counts["duplicate"] += rows - cursor.rowcount
+        cursor.execute(f"TRUNCATE {STAGED}")

@@ -220,6 +220,7 @@ def test_imported_touchpoints_are_announced_once_for_the_file(
 
 def test_a_latin1_line_after_the_first_chunk_leaves_nothing_behind(db, tmp_path, monkeypatch):
     # given: chunks of two rows, so the first chunk is written before the bad line is read
+    monkeypatch.setattr("contacts.imports.touchpoints.COPY_ROWS", 1)
     monkeypatch.setattr("contacts.imports.touchpoints.CHUNK_ROWS", 2)
     rows = [f"p{i}@acme.com,page_view,,2026-01-05T10:00:00Z,,,t-{i},\n".encode() for i in range(5)]
     rows.append("élodie@exemple.fr,page_view,,2026-01-05T10:00:00Z,,,t-9,\n".encode("latin-1"))
@@ -238,6 +239,7 @@ def test_a_latin1_line_after_the_first_chunk_leaves_nothing_behind(db, tmp_path,
 
 def test_rows_across_many_chunks_are_all_stored_once_chunk_after_chunk(db, tmp_path, monkeypatch):
     # given
+    monkeypatch.setattr("contacts.imports.touchpoints.COPY_ROWS", 1)
     monkeypatch.setattr("contacts.imports.touchpoints.CHUNK_ROWS", 3)
     body = "".join(
         f'p{i % 4}@acme.com,page_view,,2026-01-05T10:{i:02d}:00Z,,"tab\there, line\nbreak\\",t-{i},\n'
