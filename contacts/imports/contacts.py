@@ -40,16 +40,21 @@ from common.copy import copy_data
 from contacts.imports import fields
 from contacts.imports.ahead import chunks_read_ahead, copy_ready
 from contacts.imports.integrity import lock_referenced, row_triggers_off
-from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, open_for_import, progress_bar
+from contacts.imports.jobs import (
+    AHEAD,
+    CHUNK_ROWS,
+    COPY_ROWS,
+    actor_params,
+    import_run,
+    open_for_import,
+    progress_bar,
+)
 from contacts.imports.once import EmailsGivenOnce
 from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Account, Contact, ImportJob, LifecycleStage
 from contacts.normalize import normalize_domain, normalize_tag_name, normalize_timezone
 
-# Rows per COPY into the staging table: each statement's cost is small, and a smaller
-# chunk keeps the rows read ahead (a contact is wide) within the import's memory budget.
-COPY_ROWS = 10_000
 STAGED = "import_contacts_staged"
 CHUNK = "import_contacts_chunk"
 MERGED = "import_contacts_merged"
@@ -322,9 +327,7 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
     staged = waiting = 0
     with row_triggers_off() as lock:
         applier = _Applier(job=job, file_name=source.path.name, counts=counts, lock=lock)
-        # Deep enough to hold a whole chunk, read while the chunk before is applied.
-        ahead = CHUNK_ROWS // COPY_ROWS + 1
-        with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=routed, depth=ahead) as chunks:
+        with chunks_read_ahead(staged_rows(), size=COPY_ROWS, prepare=routed, depth=AHEAD) as chunks:
             for now_rows, now_data, later_rows, later_data in chunks:
                 if later_rows:
                     copy_data(table=STAGED, columns=STAGED_COLUMNS, data=later_data)

@@ -21,6 +21,11 @@ from ledger.context import current_actor
 # Rows merged per round of set-based statements: large enough that the per-statement
 # overhead vanishes, small enough that each statement's temporary data stays small.
 CHUNK_ROWS = 50_000
+# Rows per COPY into a staging table, and how many such pieces the read-ahead may hold:
+# a whole chunk, read and cleaned while the chunk before is applied, in pieces small
+# enough that the rows in memory stay few.
+COPY_ROWS = 10_000
+AHEAD = CHUNK_ROWS // COPY_ROWS + 1
 
 
 def open_for_import(

@@ -27,14 +27,19 @@ from common.copy import copy_data
 from contacts.imports import fields
 from contacts.imports.ahead import chunks_read_ahead, copy_ready
 from contacts.imports.integrity import row_triggers_off
-from contacts.imports.jobs import CHUNK_ROWS, actor_params, import_run, open_for_import, progress_bar
+from contacts.imports.jobs import (
+    AHEAD,
+    CHUNK_ROWS,
+    COPY_ROWS,
+    actor_params,
+    import_run,
+    open_for_import,
+    progress_bar,
+)
 from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Channel, ImportJob, Touchpoint, TouchpointKind
 
-# Rows per COPY into the staging table: what the read-ahead holds stays small. The rows
-# are applied CHUNK_ROWS at a time.
-COPY_ROWS = 10_000
 STAGED = "import_touchpoints_staged"
 REQUIRED = ("email", "kind", "occurred_at")
 KNOWN_COLUMNS = frozenset(
@@ -207,10 +212,7 @@ def _import(*, source: SourceFile, rejects: RejectsFile, job: ImportJob | None, 
     with (
         row_triggers_off() as locks_by_set,
         progress_bar(total=source.size, unit="B", desc="importing", enabled=progress) as bar,
-        # Deep enough to hold a whole chunk, prepared while the chunk before is applied.
-        chunks_read_ahead(
-            staged_rows(bar), size=COPY_ROWS, prepare=copy_ready, depth=CHUNK_ROWS // COPY_ROWS + 1
-        ) as chunks,
+        chunks_read_ahead(staged_rows(bar), size=COPY_ROWS, prepare=copy_ready, depth=AHEAD) as chunks,
     ):
         if locks_by_set:
             _lock_kinds()
