@@ -73,6 +73,14 @@ def import_job_finish(*, job: ImportJob, counts: dict[str, int], error: str = ""
     return job
 
 
+def import_settings() -> None:
+    """Larger sort and hash memory, and a larger GIN pending list so that the trigram
+    indexes are fed in big batches: for the enclosing transaction only."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+
+
 def import_run(
     *,
     kind: str,
@@ -89,11 +97,7 @@ def import_run(
         job = import_job_start(kind=kind, file_name=source.path.name)
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                # Larger sort and hash memory, and a larger GIN pending list so the trigram
-                # indexes are fed in big batches: for this transaction only.
-                cursor.execute("SET LOCAL work_mem = '128MB'")
-                cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+            import_settings()
             counts = work(job)
             with connection.cursor() as cursor:
                 # The foreign keys of every row written are checked now rather than at

@@ -1,7 +1,8 @@
 """`import_touchpoints` at scale: N touchpoints of N/10 known contacts, with external ids.
 
 Target: at least 50,000 rows/s. Baseline: PostgreSQL's own COPY of the same file into an
-unindexed temporary table of text columns.
+unindexed temporary table of text columns. Beside it, the floor (mops.benchmarks.floor):
+the rows this import wrote, COPYed again into the same tables.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contacts.imports.touchpoints import touchpoints_import
 from contacts.models import Contact
 from ledger.context import Actor, acting_as
 from mops.benchmarks import benchmark, result, rolled_back
+from mops.benchmarks.floor import floor_fields, last_ids, save_rows_since
 from mops.benchmarks.import_contacts import WRITTEN, raw_copy_seconds
 from mops.demo import PAGES, demo_contacts_copy
 
@@ -72,23 +74,26 @@ def import_touchpoints(scale: int) -> Iterator[dict]:
             write_touchpoints_csv(path, emails=emails, count=scale)
             del emails
             baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
+            marks = last_ids(WRITTEN)
             started = time.perf_counter()
             outcome = touchpoints_import(path=path)
             seconds = time.perf_counter() - started
-            lines.append(
-                result(
-                    bench="import_touchpoints",
-                    n=scale,
-                    seconds=seconds,
-                    baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
-                    baseline_seconds=baseline_seconds,
-                    per="row",
-                    items=scale,
-                    target_per_second=50_000,
-                    created=outcome.created,
-                    duplicate=outcome.duplicate,
-                    rejected=outcome.rejected,
-                    file_mb=round(path.stat().st_size / 1e6, 1),
-                )
+            saved = save_rows_since(marks, directory=Path(directory))
+        lines.append(
+            result(
+                bench="import_touchpoints",
+                n=scale,
+                seconds=seconds,
+                baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
+                baseline_seconds=baseline_seconds,
+                per="row",
+                items=scale,
+                target_per_second=50_000,
+                created=outcome.created,
+                duplicate=outcome.duplicate,
+                rejected=outcome.rejected,
+                file_mb=round(path.stat().st_size / 1e6, 1),
+                **floor_fields(saved, seconds=seconds),
             )
+        )
     yield from lines

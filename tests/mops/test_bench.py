@@ -47,6 +47,9 @@ def test_import_benchmarks_measure_rows_per_second_and_leave_nothing(db, capsys,
     (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert (line["bench"], line["n"], line["per"], line["created"]) == (name, 200, "row", 200)
     assert line["per_second"] == pytest.approx(200 / line["seconds"], rel=0.01)
+    # The floor wrote again at least each row and its ledger action.
+    assert line["floor_rows"] >= 2 * 200 and line["floor_seconds"] > 0
+    assert line["over_floor"] == pytest.approx(line["seconds"] / line["floor_seconds"], rel=0.01)
     assert not Contact.objects.exists()
 
 
