@@ -13,7 +13,7 @@ made shorter by changing the tables (their indexes) or the server.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,17 @@ class SavedRows:
     table: str
     path: Path
     rows: int
+
+
+def timed_import[T](
+    run: Callable[[], T], *, tables: Sequence[str], directory: Path
+) -> tuple[T, float, list[SavedRows]]:
+    """run()'s result and duration; the rows it wrote in `tables` are saved for the floor."""
+    marks = last_ids(tables)
+    started = time.perf_counter()
+    outcome = run()
+    seconds = time.perf_counter() - started
+    return outcome, seconds, save_rows_since(marks, directory=directory)
 
 
 def last_ids(tables: Sequence[str]) -> dict[str, int]:

@@ -20,7 +20,7 @@ from django.db import connection
 from contacts.imports.contacts import contacts_import
 from ledger.context import Actor, acting_as
 from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.floor import floor_fields, last_ids, save_rows_since
+from mops.benchmarks.floor import floor_fields, timed_import
 from mops.demo import COUNTRIES, FREE_MAIL, INDUSTRIES, JOB_TITLES, STAGES, TAGS, _names
 
 # Mobile prefixes and how many digits follow, so that every generated number is possible.
@@ -83,6 +83,9 @@ def write_contacts_csv(path: Path, *, count: int, seed: int = 7) -> None:
             )
 
 
+RAW_COPY = "raw PostgreSQL COPY of the same file into an unindexed temp table"
+
+
 def raw_copy_seconds(path: Path, columns: int) -> float:
     """PostgreSQL's COPY of the file as it is (no parsing in Python, no index, no checks)."""
     with connection.cursor() as cursor:
@@ -115,17 +118,15 @@ def import_contacts(scale: int) -> Iterator[dict]:
         generate_seconds = time.perf_counter() - started
         with rolled_back(vacuum=WRITTEN), acting_as(Actor.for_command("bench")):
             baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
-            marks = last_ids(WRITTEN)
-            started = time.perf_counter()
-            outcome = contacts_import(path=path)
-            seconds = time.perf_counter() - started
-            saved = save_rows_since(marks, directory=Path(directory))
+            outcome, seconds, saved = timed_import(
+                lambda: contacts_import(path=path), tables=WRITTEN, directory=Path(directory)
+            )
         lines.append(
             result(
                 bench="import_contacts",
                 n=scale,
                 seconds=seconds,
-                baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
+                baseline=RAW_COPY,
                 baseline_seconds=baseline_seconds,
                 per="row",
                 items=scale,

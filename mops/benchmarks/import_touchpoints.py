@@ -11,7 +11,6 @@ import csv
 import json
 import random
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +21,8 @@ from contacts.imports.touchpoints import touchpoints_import
 from contacts.models import Contact
 from ledger.context import Actor, acting_as
 from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.floor import floor_fields, last_ids, save_rows_since
-from mops.benchmarks.import_contacts import WRITTEN, raw_copy_seconds
+from mops.benchmarks.floor import floor_fields, timed_import
+from mops.benchmarks.import_contacts import RAW_COPY, WRITTEN, raw_copy_seconds
 from mops.demo import PAGES, demo_contacts_copy
 
 COLUMNS = ["email", "kind", "occurred_at", "source", "external_id", "properties"]
@@ -74,17 +73,15 @@ def import_touchpoints(scale: int) -> Iterator[dict]:
             write_touchpoints_csv(path, emails=emails, count=scale)
             del emails
             baseline_seconds = raw_copy_seconds(path, len(COLUMNS))
-            marks = last_ids(WRITTEN)
-            started = time.perf_counter()
-            outcome = touchpoints_import(path=path)
-            seconds = time.perf_counter() - started
-            saved = save_rows_since(marks, directory=Path(directory))
+            outcome, seconds, saved = timed_import(
+                lambda: touchpoints_import(path=path), tables=WRITTEN, directory=Path(directory)
+            )
         lines.append(
             result(
                 bench="import_touchpoints",
                 n=scale,
                 seconds=seconds,
-                baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
+                baseline=RAW_COPY,
                 baseline_seconds=baseline_seconds,
                 per="row",
                 items=scale,
