@@ -83,7 +83,23 @@ def write_contacts_csv(path: Path, *, count: int, seed: int = 7) -> None:
             )
 
 
-RAW_COPY = "raw PostgreSQL COPY of the same file into an unindexed temp table"
+def import_result(
+    *, bench: str, path: Path, rows: int, seconds: float, baseline_seconds: float, saved: list, **extra
+) -> dict:
+    """The result line of an import benchmark: rows per second against the raw COPY of
+    the file, and against the floor of the rows it wrote (`saved`)."""
+    return result(
+        bench=bench,
+        n=rows,
+        seconds=seconds,
+        baseline="raw PostgreSQL COPY of the same file into an unindexed temp table",
+        baseline_seconds=baseline_seconds,
+        per="row",
+        items=rows,
+        file_mb=round(path.stat().st_size / 1e6, 1),
+        **extra,
+        **floor_fields(saved, seconds=seconds),
+    )
 
 
 def raw_copy_seconds(path: Path, columns: int) -> float:
@@ -122,20 +138,17 @@ def import_contacts(scale: int) -> Iterator[dict]:
                 lambda: contacts_import(path=path), tables=WRITTEN, directory=Path(directory)
             )
         lines.append(
-            result(
+            import_result(
                 bench="import_contacts",
-                n=scale,
+                path=path,
+                rows=scale,
                 seconds=seconds,
-                baseline=RAW_COPY,
                 baseline_seconds=baseline_seconds,
-                per="row",
-                items=scale,
+                saved=saved,
                 target_seconds=60,
                 created=outcome.created,
                 rejected=outcome.rejected,
-                file_mb=round(path.stat().st_size / 1e6, 1),
                 generate_seconds=round(generate_seconds, 1),
-                **floor_fields(saved, seconds=seconds),
             )
         )
     yield from lines

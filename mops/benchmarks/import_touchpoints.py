@@ -20,9 +20,9 @@ from django.utils import timezone
 from contacts.imports.touchpoints import touchpoints_import
 from contacts.models import Contact
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.floor import floor_fields, timed_import
-from mops.benchmarks.import_contacts import RAW_COPY, WRITTEN, raw_copy_seconds
+from mops.benchmarks import benchmark, rolled_back
+from mops.benchmarks.floor import timed_import
+from mops.benchmarks.import_contacts import WRITTEN, import_result, raw_copy_seconds
 from mops.demo import PAGES, demo_contacts_copy
 
 COLUMNS = ["email", "kind", "occurred_at", "source", "external_id", "properties"]
@@ -77,20 +77,17 @@ def import_touchpoints(scale: int) -> Iterator[dict]:
                 lambda: touchpoints_import(path=path), tables=WRITTEN, directory=Path(directory)
             )
         lines.append(
-            result(
+            import_result(
                 bench="import_touchpoints",
-                n=scale,
+                path=path,
+                rows=scale,
                 seconds=seconds,
-                baseline=RAW_COPY,
                 baseline_seconds=baseline_seconds,
-                per="row",
-                items=scale,
+                saved=saved,
                 target_per_second=50_000,
                 created=outcome.created,
                 duplicate=outcome.duplicate,
                 rejected=outcome.rejected,
-                file_mb=round(path.stat().st_size / 1e6, 1),
-                **floor_fields(saved, seconds=seconds),
             )
         )
     yield from lines
