@@ -12,7 +12,7 @@ import csv
 import random
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from django.db import connection
@@ -20,7 +20,7 @@ from django.db import connection
 from contacts.imports.contacts import contacts_import
 from ledger.context import Actor, acting_as
 from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.floor import floor_fields, timed_import
+from mops.benchmarks.floor import SavedRows, floor_fields, timed_import
 from mops.demo import COUNTRIES, FREE_MAIL, INDUSTRIES, JOB_TITLES, STAGES, TAGS, _names
 
 # Mobile prefixes and how many digits follow, so that every generated number is possible.
@@ -84,7 +84,14 @@ def write_contacts_csv(path: Path, *, count: int, seed: int = 7) -> None:
 
 
 def import_result(
-    *, bench: str, path: Path, rows: int, seconds: float, baseline_seconds: float, saved: list, **extra
+    *,
+    bench: str,
+    path: Path,
+    rows: int,
+    seconds: float,
+    baseline_seconds: float,
+    saved: Sequence[SavedRows],
+    **extra,
 ) -> dict:
     """The result line of an import benchmark: rows per second against the raw COPY of
     the file, and against the floor of the rows it wrote (`saved`)."""

@@ -1,7 +1,7 @@
 import pytest
 
 from contacts.models import Account, Contact, Touchpoint
-from mops.benchmarks import rolled_back
+from mops.benchmarks import floor, rolled_back
 from mops.benchmarks.floor import copy_back, floor_fields, last_ids, save_rows_since
 from tests.factories import AccountFactory, ContactFactory, TouchpointFactory
 
@@ -39,14 +39,22 @@ def test_the_rows_written_after_the_marks_are_saved_and_written_again_as_they_we
     assert Contact.objects.count() == 4
 
 
-def test_the_floor_is_timed_in_a_transaction_that_leaves_nothing(db, tmp_path):
+def test_the_floor_is_timed_in_a_transaction_that_leaves_nothing(db, tmp_path, monkeypatch):
     marks = last_ids(TABLES)
     with rolled_back():
         TouchpointFactory.create_batch(5)
         saved = save_rows_since(marks, directory=tmp_path)
+    seen_inside = []
+
+    def copy_back_and_look(saved):
+        copy_back(saved)
+        seen_inside.append(Touchpoint.objects.count())
+
+    monkeypatch.setattr(floor, "copy_back", copy_back_and_look)
 
     fields = floor_fields(saved, seconds=2.0)
 
+    assert seen_inside == [5]
     assert fields["floor_rows"] == 5 + 5 + 0  # five contacts, their five touchpoints, no account
     assert fields["floor_seconds"] > 0
     assert fields["over_floor"] == pytest.approx(2.0 / fields["floor_seconds"], rel=0.01)
