@@ -44,6 +44,8 @@ from contacts.imports.jobs import (
     AHEAD,
     CHUNK_ROWS,
     COPY_ROWS,
+    LEDGER_ACTOR_VALUES,
+    LEDGER_COLUMNS,
     actor_params,
     import_run,
     open_for_import,
@@ -434,11 +436,6 @@ _INSERT_COLUMNS = [
     *TEXT_FIELDS, "phone", "country", "timezone", "lifecycle_stage", "owner_id", "account_id",
     "consent_email", "consent_sms", "attributes",
 ]  # fmt: skip
-_LEDGER_COLUMNS = (
-    "occurred_at, actor_kind, actor_type, actor_id, actor_name, category, verb, contact_id, "
-    "object_type, object_id, channel, details"
-)
-_ACTOR_VALUES = "%(now)s, %(actor_kind)s, %(actor_type)s, %(actor_id)s, %(actor_name)s, 'import'"
 
 
 class _Applier:
@@ -529,8 +526,8 @@ def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts
             ON CONFLICT (domain) WHERE NOT (domain = '') DO NOTHING
             RETURNING id, name, domain
         )
-        INSERT INTO ledger_action ({_LEDGER_COLUMNS})
-        SELECT {_ACTOR_VALUES}, 'account.imported', NULL, 'contacts.account', id::text, '',
+        INSERT INTO ledger_action ({LEDGER_COLUMNS})
+        SELECT {LEDGER_ACTOR_VALUES}, 'account.imported', NULL, 'contacts.account', id::text, '',
                jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'name', name,
                                   'domain', domain)
           FROM made
@@ -625,8 +622,8 @@ def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts
                %(consent_source)s,
                jsonb_build_object('file', %(file)s, 'line', line, 'import_job', %(job)s)
           FROM ({consent_parts}) consent;
-        INSERT INTO ledger_action ({_LEDGER_COLUMNS})
-        SELECT {_ACTOR_VALUES},
+        INSERT INTO ledger_action ({LEDGER_COLUMNS})
+        SELECT {LEDGER_ACTOR_VALUES},
                CASE outcome WHEN 'created' THEN 'contact.imported' ELSE 'contact.updated' END,
                contact_id, 'contacts.contact', contact_id::text, '',
                jsonb_strip_nulls(jsonb_build_object('file', %(file)s, 'import_job', %(job)s,

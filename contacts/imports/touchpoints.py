@@ -31,6 +31,8 @@ from contacts.imports.jobs import (
     AHEAD,
     CHUNK_ROWS,
     COPY_ROWS,
+    LEDGER_ACTOR_VALUES,
+    LEDGER_COLUMNS,
     actor_params,
     import_run,
     open_for_import,
@@ -239,11 +241,6 @@ def _lock_kinds() -> None:
 
 def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bool) -> None:
     """Apply the rows staged so far, then empty the staging table."""
-    ledger_columns = (
-        "occurred_at, actor_kind, actor_type, actor_id, actor_name, category, verb, contact_id, "
-        "object_type, object_id, channel, details"
-    )
-    actor_values = "%(now)s, %(actor_kind)s, %(actor_type)s, %(actor_id)s, %(actor_name)s, 'import'"
     with connection.cursor() as cursor:
         if first:
             # Later chunks look like the first: TRUNCATE keeps these statistics.
@@ -271,8 +268,8 @@ def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bo
                 ON CONFLICT (email) DO NOTHING
                 RETURNING id, email
             )
-            INSERT INTO ledger_action ({ledger_columns})
-            SELECT {actor_values}, 'contact.imported', id, 'contacts.contact', id::text, '',
+            INSERT INTO ledger_action ({LEDGER_COLUMNS})
+            SELECT {LEDGER_ACTOR_VALUES}, 'contact.imported', id, 'contacts.contact', id::text, '',
                    jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'email', email)
               FROM made
             """,
@@ -313,8 +310,8 @@ def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bo
                 ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO NOTHING
                 RETURNING id, contact_id, kind_id, channel
             )
-            INSERT INTO ledger_action ({ledger_columns})
-            SELECT {actor_values}, 'touchpoint.imported', contact_id, 'contacts.touchpoint', id::text,
+            INSERT INTO ledger_action ({LEDGER_COLUMNS})
+            SELECT {LEDGER_ACTOR_VALUES}, 'touchpoint.imported', contact_id, 'contacts.touchpoint', id::text,
                    channel,
                    jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'kind', kind_id)
               FROM made
