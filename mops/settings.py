@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "campaigns",
     "reporting",
     "mops",
+    # beside the product: demo data and benchmarks, which may use every app
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [

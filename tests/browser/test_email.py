@@ -2,8 +2,8 @@ from playwright.sync_api import expect
 
 from campaigns.channels import links
 from contacts.models import ConsentChange, Touchpoint
+from demo.email import demo_email_create
 from ledger.context import Actor, acting_as
-from mops.demo_email import demo_email_create
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.factories import AccountFactory, ContactFactory
 

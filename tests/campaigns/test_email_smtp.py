@@ -8,13 +8,13 @@ from urllib.parse import urlparse
 import pytest
 from django.test import Client
 
+from bench.smtp_sink import SmtpSink
 from campaigns.channels.services import email_template_create
 from campaigns.engine.delivery import outbox_deliver_batch, outbox_flush
 from campaigns.models import EmailLayout, OutboxMessage
 from campaigns.services import campaign_enroll
 from contacts.models import ConsentChange, Touchpoint
 from ledger.models import Action
-from mops.benchmarks.smtp_sink import SmtpSink
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import AccountFactory, ContactFactory
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from bench import benchmark, result
+from bench.workers import noop_seconds, queue_length, wait_until, worker_start, worker_stop
 from campaigns.engine.enroll import enroll
 from campaigns.models import LIVE, Campaign, Enrollment, OutboxMessage, StepRun
 from campaigns.services import campaign_create, campaign_publish
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result
-from mops.benchmarks.workers import noop_seconds, queue_length, wait_until, worker_start, worker_stop
 from mops.celery import app
 
 WORKERS = 2

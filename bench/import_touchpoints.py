@@ -1,7 +1,7 @@
 """`import_touchpoints` at scale: N touchpoints of N/10 known contacts, with external ids.
 
 Target: at least 50,000 rows/s. Baseline: PostgreSQL's own COPY of the same file into an
-unindexed temporary table of text columns. Beside it, the floor (mops.benchmarks.floor):
+unindexed temporary table of text columns. Beside it, the floor (bench.floor):
 the rows this import wrote, COPYed again into the same tables.
 """
 
@@ -17,13 +17,13 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from bench import benchmark, rolled_back
+from bench.floor import timed_import
+from bench.import_contacts import WRITTEN, import_result, raw_copy_seconds
 from contacts.imports.touchpoints import touchpoints_import
 from contacts.models import Contact
+from demo.seed import PAGES, demo_contacts_copy
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, rolled_back
-from mops.benchmarks.floor import timed_import
-from mops.benchmarks.import_contacts import WRITTEN, import_result, raw_copy_seconds
-from mops.demo import PAGES, demo_contacts_copy
 
 COLUMNS = ["email", "kind", "occurred_at", "source", "external_id", "properties"]
 KINDS = [

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 
 from django.db import connection
 
+from bench import benchmark, result, rolled_back
 from contacts.models import Contact, Touchpoint
 from contacts.services import ANNOUNCE_BATCH
 from intents.models import BehaviourRule, Intent, IntentExample, ScoringRule, TextRule
 from intents.scoring import lead_scores_update
 from intents.services import intent_model_train_now, touchpoints_recognise
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result, rolled_back
 
 TEXTS = [
     "how does your pricing compare to hubspot",

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from mops.benchmarks import benchmark, median_seconds, result, rolled_back
-from mops.demo import demo_contacts_copy
+from bench import benchmark, median_seconds, result, rolled_back
+from demo.seed import demo_contacts_copy
 
 PAGE_SQL = """
     SELECT c.id, c.email, c.first_name, c.last_name, a.name, c.country, c.lifecycle_stage,

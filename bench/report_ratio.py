@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from mops.benchmarks import benchmark, median_seconds, result, rolled_back
+from bench import benchmark, median_seconds, result, rolled_back
 from reporting.periods import Period
 from reporting.selectors import action_breakdown, automation_ratio
 from reporting.services import rollups_rebuild

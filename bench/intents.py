@@ -25,12 +25,12 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 
+from bench import benchmark, result
 from intents.learning import OUT_OF_SCOPE
 from intents.learning.classifier import Prediction, top_scores
 from intents.learning.datasets import DatasetError, read_labelled_csv
 from intents.learning.evaluation import evaluate, metrics
 from intents.learning.training import TrainingError, fit
-from mops.benchmarks import benchmark, result
 
 SINGLE_TEXT_SAMPLE = 500
 

@@ -70,9 +70,9 @@ def test_the_api_benchmark_posts_to_a_real_server_and_cleans_up(transactional_db
 
 @pytest.mark.worker
 def test_the_api_benchmark_cleans_up_also_when_it_fails(transactional_db, monkeypatch):
+    from bench import ingest_api
     from contacts.models import Touchpoint
     from ledger.models import Action, ApiKey
-    from mops.benchmarks import ingest_api
 
     def broken(batches):
         raise RuntimeError("the baseline broke")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from django.db import connection
 
+from bench import rolled_back
 from contacts.imports.integrity import row_triggers_off
 from contacts.imports.jobs import import_settings
-from mops.benchmarks import rolled_back
 
 # Table names come from the benchmarks' own constants, ids are integers.
 # ruff: noqa: S608

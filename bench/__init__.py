@@ -7,6 +7,8 @@ benchmark creates lives in a transaction that is rolled back: nothing is left be
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import resource
 import statistics
 import time
@@ -94,19 +96,7 @@ def result(
 
 
 def load_all() -> None:
-    from mops.benchmarks import (  # noqa: F401
-        admin_contacts,
-        audiences,
-        campaigns,
-        email_send,
-        import_contacts,
-        import_touchpoints,
-        ingest_api,
-        intents,
-        intents_pipeline,
-        journey,
-        report_ratio,
-        segment_latency,
-        segments,
-        trigger_latency,
-    )
+    """Every module of this package, so that each benchmark registers itself: adding one
+    is adding its module."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")

@@ -26,8 +26,8 @@ from faker import Faker
 
 from common.copy import copy_rows, reserve_ids
 from contacts.models import Account, ConsentChange, Contact, ContactTag, Tag, Touchpoint
+from demo.intents import demo_history_replay, demo_intent_rules_create
 from ledger.models import Action
-from mops.demo_intents import demo_history_replay, demo_intent_rules_create
 from mops.roles import ADMIN, MARKETER, VIEWER, roles_sync
 
 DEMO_PASSWORD = "mops-demo"  # noqa: S105 - printed to the person who started the demo
@@ -705,7 +705,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     summary.segments = demo_segments_create(
         marketer=get_user_model().objects.get(username="marketer"), rng=rng
     )
-    from mops.demo_email import demo_email_create
+    from demo.email import demo_email_create
 
     demo_email_create(marketer=get_user_model().objects.get(username="marketer"))
     return summary

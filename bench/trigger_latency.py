@@ -18,13 +18,8 @@ from collections.abc import Iterator
 
 from django.db import connection, connections
 
-from campaigns.models import Campaign, Enrollment
-from campaigns.services import campaign_create, campaign_publish
-from contacts.models import Contact
-from ledger.context import Actor, acting_as
-from ledger.models import Action
-from mops.benchmarks import benchmark, result
-from mops.benchmarks.api_load import (
+from bench import benchmark, result
+from bench.api_load import (
     BATCH,
     RATE,
     SECONDS,
@@ -34,8 +29,13 @@ from mops.benchmarks.api_load import (
     run_contacts_delete,
     run_with_key,
 )
-from mops.benchmarks.ingest_api import _free_port, _serve, _wait_until_up
-from mops.benchmarks.workers import worker_start, worker_stop
+from bench.ingest_api import _free_port, _serve, _wait_until_up
+from bench.workers import worker_start, worker_stop
+from campaigns.models import Campaign, Enrollment
+from campaigns.services import campaign_create, campaign_publish
+from contacts.models import Contact
+from ledger.context import Actor, acting_as
+from ledger.models import Action
 
 POLL = 0.02
 SWEEP = 1.0

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts.models import Contact
-from mops.demo import DEMO_PASSWORD, demo_seed, demo_users_ensure
+from demo.seed import DEMO_PASSWORD, demo_seed, demo_users_ensure
 
 
 class Command(BaseCommand):

@@ -24,11 +24,11 @@ from pathlib import Path
 import httpx
 from django.db import connection, transaction
 
+from bench import benchmark, result
+from bench.api_load import run_contacts_delete
 from common.db import database_url
 from contacts.models import Touchpoint
 from ledger.api_keys import api_key_create
-from mops.benchmarks import benchmark, result
-from mops.benchmarks.api_load import run_contacts_delete
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 

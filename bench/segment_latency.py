@@ -16,10 +16,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from ledger.context import Actor, acting_as
-from ledger.models import Action
-from mops.benchmarks import benchmark, result
-from mops.benchmarks.api_load import (
+from bench import benchmark, result
+from bench.api_load import (
     BATCH,
     RATE,
     SECONDS,
@@ -29,8 +27,10 @@ from mops.benchmarks.api_load import (
     run_contacts_delete,
     run_with_key,
 )
-from mops.benchmarks.ingest_api import _free_port, _serve, _wait_until_up
-from mops.benchmarks.workers import worker_start, worker_stop
+from bench.ingest_api import _free_port, _serve, _wait_until_up
+from bench.workers import worker_start, worker_stop
+from ledger.context import Actor, acting_as
+from ledger.models import Action
 from segments.models import Membership, MembershipEvent, Segment
 from segments.services import segment_create
 

@@ -1,8 +1,8 @@
 import pytest
 
+from bench import floor, rolled_back
+from bench.floor import copy_back, floor_fields, last_ids, save_rows_since
 from contacts.models import Account, Contact, Touchpoint
-from mops.benchmarks import floor, rolled_back
-from mops.benchmarks.floor import copy_back, floor_fields, last_ids, save_rows_since
 from tests.factories import AccountFactory, ContactFactory, TouchpointFactory
 
 TABLES = ["contacts_account", "contacts_contact", "contacts_touchpoint"]

@@ -1,36 +1,17 @@
-"""Segments at scale.
-
-`segment_rebuild`: N contacts with 10 touchpoints each on average; the full rebuild of
-two trees (the example of conditions.md, and one with `not`, `account_touchpoint` and a
-numeric attribute), once from empty and then again as the periodic rebuild does (the
-diff against the current members). Target: under 5 s each at 1,000,000 contacts, within
-1.5x of the baseline: a hand-written SQL query counting the same contacts.
-
-`segment_incremental`: 50 active segments; a new touchpoint re-evaluates the segments
-that read its kind, for its contact only. Target: median under 20 ms. Baseline: one
-SELECT of the same compiled predicates for that contact, without the diff.
-"""
+"""What the segment benchmarks share: N contacts with 10 touchpoints each on average, of the
+kinds a team sees, generated once per run and dropped afterwards; and the example trees
+with their hand-written SQL."""
 
 # ruff: noqa: S608 - the SQL is assembled from this module's constants
 
 from __future__ import annotations
 
-import statistics
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.utils import timezone
-
-from contacts.models import Touchpoint
-from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, median_seconds, result, rolled_back
-from segments.conditions.compiler import from_sql
-from segments.evaluation import compiled, parsed
-from segments.membership import apply_diff
-from segments.services import segment_create, segments_react_to_touchpoints
 
 KINDS = (
     "page_view", "page_view", "page_view", "email_open", "email_open", "email_click", "email_click",
@@ -181,124 +162,3 @@ def _contiguous(row: tuple) -> tuple[int, int]:
     if last - first + 1 != count:
         raise RuntimeError("another session inserted rows meanwhile; run the benchmark on a quiet database")
     return first, count
-
-
-def _count(sql: str, now) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now})
-        return cursor.fetchone()[0]
-
-
-@benchmark(
-    "segment_rebuild",
-    default_scale=1_000_000,
-    description="full rebuild of two segments, vs hand-written SQL",
-)
-def segment_rebuild(scale: int) -> Iterator[dict]:
-    lines = []
-    with generated(scale) as generate_seconds, rolled_back(), acting_as(Actor.for_command("bench")):
-        for name, tree, baseline_sql in TREES:
-            segment = segment_create(name=f"Bench {name}", conditions=tree)
-            # One clock for the product and the baseline: their 7-day windows are the same.
-            now = timezone.now()
-            started = time.perf_counter()
-            first = apply_diff(segment, now=now)
-            first_seconds = time.perf_counter() - started
-            expected = _count(baseline_sql, now)
-            baseline_seconds = median_seconds(lambda sql=baseline_sql, now=now: _count(sql, now), repeat=3)
-            diffs = []
-
-            def rebuild(segment=segment, diffs=diffs, now=now):
-                diffs.append(apply_diff(segment, now=now))
-
-            seconds = median_seconds(rebuild, repeat=3)
-            lines.append(
-                result(
-                    bench="segment_rebuild",
-                    n=scale,
-                    seconds=seconds,
-                    baseline="hand-written SQL counting the same contacts",
-                    baseline_seconds=baseline_seconds,
-                    per="rebuild",
-                    tree=name,
-                    members=first.size,
-                    agrees_with_baseline=first.size == expected,
-                    first_build_seconds=round(first_seconds, 3),
-                    changed_on_rebuild=sum(diff.entered + diff.exited for diff in diffs),
-                    touchpoints=scale * 10,
-                    generate_seconds=round(generate_seconds, 1),
-                    target_seconds=5,
-                )
-            )
-    yield from lines
-
-
-def _incremental_trees() -> list[dict]:
-    """50 segments as a team has them: countries, stages, clicks, visits, forms."""
-    trees = []
-    countries = ["FR", "BE", "DE", "GB", "US"]
-    for index in range(50):
-        kind = ["email_click", "page_view", "form_submit", "webinar_registration", "email_open"][index % 5]
-        trees.append(
-            {
-                "all": [
-                    {"field": "country", "op": "eq", "value": countries[index % 5]},
-                    {
-                        "touchpoint": {"kind": kind},
-                        "count": {"op": "gte", "value": 1 + index % 3},
-                        "within": "30d",
-                    },
-                    {"not": {"field": "lifecycle_stage", "op": "eq", "value": "customer"}},
-                ]
-            }
-        )
-    return trees
-
-
-@benchmark(
-    "segment_incremental", default_scale=100_000, description="one touchpoint re-forms its contact's segments"
-)
-def segment_incremental(scale: int) -> Iterator[dict]:
-    lines = []
-    with generated(scale), rolled_back(), acting_as(Actor.for_task("bench")):
-        segments = [
-            segment_create(name=f"Bench incremental {index}", conditions=tree)
-            for index, tree in enumerate(_incremental_trees())
-        ]
-        now = timezone.now()
-        for segment in segments:
-            apply_diff(segment, now=now)
-        contact_ids = list(Touchpoint.objects.order_by().values_list("contact_id", flat=True).distinct()[:60])
-        reaction, evaluation = [], []
-        plans = [compiled(parsed(segment.conditions), now=now, mode="one") for segment in segments[::5]]
-        joins = set().union(*(plan.joins for plan in plans))
-        select = f"SELECT {', '.join(plan.sql for plan in plans)} FROM {from_sql(joins)} WHERE c.id = %s"
-        params = [param for plan in plans for param in plan.params]
-        for contact_id in contact_ids:
-            touchpoint = Touchpoint.objects.create(
-                contact_id=contact_id, kind_id="email_click", channel="email"
-            )
-            started = time.perf_counter()
-            segments_react_to_touchpoints(touchpoint_ids=[touchpoint.pk])
-            reaction.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            with connection.cursor() as cursor:
-                cursor.execute(select, [*params, contact_id])
-                cursor.fetchone()
-            evaluation.append(time.perf_counter() - started)
-        seconds = statistics.median(reaction[10:])
-        lines.append(
-            result(
-                bench="segment_incremental",
-                n=scale,
-                seconds=seconds,
-                baseline="one SELECT of the affected segments' compiled predicates for the contact",
-                baseline_seconds=statistics.median(evaluation[10:]),
-                per="touchpoint",
-                segments=len(segments),
-                affected_per_touchpoint=len(segments) // 5,
-                p95_seconds=round(sorted(reaction[10:])[int(len(reaction[10:]) * 0.95) - 1], 6),
-                target_median_seconds=0.020,
-            )
-        )
-    yield from lines

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from mops.benchmarks import REGISTRY, load_all
+from bench import REGISTRY, load_all
 
 
 class Command(BaseCommand):

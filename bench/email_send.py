@@ -23,14 +23,14 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from bench import benchmark, result, rolled_back
+from bench.smtp_sink import SmtpSink
 from campaigns.channels import links
 from campaigns.channels.services import email_template_create
 from campaigns.engine.delivery import BATCH_SIZE, outbox_deliver_batch
 from campaigns.models import EmailLayout, OutboxMessage
 from campaigns.services import campaign_create
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.smtp_sink import SmtpSink
 
 HTML = """<h1>Hello {{ contact.first_name|default:"there" }},</h1>
 <p>{% if account.name %}Your team at {{ account.name }} is{% else %}You are{% endif %} invited to our

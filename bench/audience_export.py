@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 from django.db import connection
 
+from bench import benchmark, median_seconds, result, rolled_back
 from campaigns.audiences import audience_sync
 from campaigns.models import Audience
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, median_seconds, result, rolled_back
 from segments.services import segment_create
 
 

@@ -3,7 +3,7 @@
 Target: 1,000,000 contacts in under 60 s, peak RSS under 300 MB. Baseline: PostgreSQL's
 own COPY of the same file into an unindexed temporary table of text columns, i.e. the
 least that reading this file into the database could cost. Beside it, the floor
-(mops.benchmarks.floor): the rows this import wrote, COPYed again into the same tables.
+(bench.floor): the rows this import wrote, COPYed again into the same tables.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 
 from django.db import connection
 
+from bench import benchmark, result, rolled_back
+from bench.floor import SavedRows, floor_fields, timed_import
 from contacts.imports.contacts import contacts_import
+from demo.seed import COUNTRIES, FREE_MAIL, INDUSTRIES, JOB_TITLES, STAGES, TAGS, _names
 from ledger.context import Actor, acting_as
-from mops.benchmarks import benchmark, result, rolled_back
-from mops.benchmarks.floor import SavedRows, floor_fields, timed_import
-from mops.demo import COUNTRIES, FREE_MAIL, INDUSTRIES, JOB_TITLES, STAGES, TAGS, _names
 
 # Mobile prefixes and how many digits follow, so that every generated number is possible.
 PHONES = {
