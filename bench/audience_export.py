@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from django.db import connection
 
 from bench import benchmark, median_seconds, result, rolled_back
-from campaigns.audiences import audience_sync
-from campaigns.models import Audience
 from ledger.context import Actor, acting_as
+from messaging.audiences import audience_sync
+from messaging.models import Audience
 from segments.services import segment_create
 
 

@@ -25,12 +25,12 @@ from django.utils import timezone
 
 from bench import benchmark, result, rolled_back
 from bench.smtp_sink import SmtpSink
-from campaigns.channels import links
-from campaigns.channels.services import email_template_create
-from campaigns.engine.delivery import BATCH_SIZE, outbox_deliver_batch
-from campaigns.models import EmailLayout, OutboxMessage
 from campaigns.services import campaign_create
 from ledger.context import Actor, acting_as
+from messaging.email import links
+from messaging.models import EmailLayout, OutboxMessage
+from messaging.outbox import BATCH_SIZE, outbox_deliver_batch
+from messaging.services import email_template_create
 
 HTML = """<h1>Hello {{ contact.first_name|default:"there" }},</h1>
 <p>{% if account.name %}Your team at {{ account.name }} is{% else %}You are{% endif %} invited to our
@@ -75,9 +75,9 @@ def _data(n: int, campaign_id: int) -> list[int]:
         )
         cursor.execute(
             """
-            INSERT INTO campaigns_outboxmessage (key, channel, campaign_id, enrollment_id, contact_id,
+            INSERT INTO campaigns_outboxmessage (key, channel, origin_type, origin_id, contact_id,
                                                  payload, status, attempts, error, created_at)
-            SELECT md5('bench' || c.id), 'email', %s, NULL, c.id,
+            SELECT md5('bench' || c.id), 'email', 'campaign', %s, c.id,
                    jsonb_build_object('to', c.email, 'template', 'bench-invitation'), 'pending', 0, '', now()
               FROM contacts_contact c
              WHERE c.email LIKE '%%@bench.example.net'

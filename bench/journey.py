@@ -23,9 +23,10 @@ from django.db import connection, transaction
 from bench import benchmark, result
 from bench.workers import noop_seconds, queue_length, wait_until, worker_start, worker_stop
 from campaigns.engine.enroll import enroll
-from campaigns.models import LIVE, Campaign, Enrollment, OutboxMessage, StepRun
+from campaigns.models import LIVE, Campaign, Enrollment, StepRun
 from campaigns.services import campaign_create, campaign_publish
 from ledger.context import Actor, acting_as
+from messaging.models import OutboxMessage
 from mops.celery import app
 
 WORKERS = 2
@@ -85,7 +86,9 @@ def journey(scale: int) -> Iterator[dict]:
         seconds = time.perf_counter() - started
         delivered_seconds = None
         if scale <= DELIVERY_AWAITED:
-            pending = OutboxMessage.objects.filter(campaign_id=campaign.pk, status__in=["pending", "sending"])
+            pending = OutboxMessage.objects.filter(
+                origin_type="campaign", origin_id=campaign.pk, status__in=["pending", "sending"]
+            )
             wait_until(lambda: _running(workers) and not pending.exists(), timeout=3600, what="every e-mail")
             delivered_seconds = round(time.perf_counter() - started, 3)
             wait_until(lambda: queue_length() == 0, timeout=600, what="an empty queue")
@@ -97,7 +100,7 @@ def journey(scale: int) -> Iterator[dict]:
     statuses = dict(
         Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(n=_count()).order_by()
     )
-    messages = OutboxMessage.objects.filter(campaign_id=campaign.pk)
+    messages = OutboxMessage.objects.filter(origin_type="campaign", origin_id=campaign.pk)
     keys = [key for path in mail.iterdir() for key in MESSAGE_KEY.findall(path.read_text())]
     try:
         yield result(
@@ -137,7 +140,10 @@ def _running(workers) -> bool:
 
 def _clean_up(campaign: Campaign, contact_ids: list[int], mail: Path) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM campaigns_outboxmessage WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute(
+            "DELETE FROM campaigns_outboxmessage WHERE origin_type = 'campaign' AND origin_id = %s",
+            [campaign.pk],
+        )
         cursor.execute("DELETE FROM campaigns_steprun WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM campaigns_enrollment WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM ledger_action WHERE contact_id = ANY(%s)", [contact_ids])

@@ -85,14 +85,15 @@ def trigger_latency(scale: int) -> Iterator[dict]:
                 with connection.cursor() as cursor:
                     if sweep:
                         cursor.execute(
-                            "SELECT id, contact_id FROM campaigns_outboxmessage WHERE campaign_id = %s",
+                            "SELECT id, contact_id FROM campaigns_outboxmessage"
+                            " WHERE origin_type = 'campaign' AND origin_id = %s",
                             [campaign.pk],
                         )
                         swept = time.monotonic()
                     else:
                         cursor.execute(
                             "SELECT id, contact_id FROM campaigns_outboxmessage"
-                            " WHERE campaign_id = %s AND id > %s",
+                            " WHERE origin_type = 'campaign' AND origin_id = %s AND id > %s",
                             [campaign.pk, last],
                         )
                     now = time.time()
@@ -151,7 +152,10 @@ def trigger_latency(scale: int) -> Iterator[dict]:
 
 def _clean_up(run: str, integration_name: str, campaign: Campaign) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM campaigns_outboxmessage WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute(
+            "DELETE FROM campaigns_outboxmessage WHERE origin_type = 'campaign' AND origin_id = %s",
+            [campaign.pk],
+        )
         cursor.execute("DELETE FROM campaigns_steprun WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM campaigns_enrollment WHERE campaign_id = %s", [campaign.pk])
     Action.objects.filter(object_type="campaigns.campaign", object_id=str(campaign.pk)).delete()

@@ -4,7 +4,6 @@ threshold or a detected intent enrolls them."""
 
 from __future__ import annotations
 
-from anymail.signals import tracking
 from django.dispatch import receiver
 
 from contacts.signals import contacts_changed, touchpoints_captured
@@ -49,31 +48,3 @@ def on_intents(sender, *, detections: list[dict], **kwargs) -> None:
     from campaigns.engine.triggers import intent_triggers_fire
 
     intent_triggers_fire(detections=detections, now=timezone.now())
-
-
-# django-anymail's event types: "bounced" is permanent; "deferred" is a temporary failure.
-_ANYMAIL_FEEDBACK = {
-    "bounced": ("bounce", "hard"),
-    "deferred": ("bounce", "soft"),
-    "complained": ("complaint", ""),
-}
-
-
-@receiver(tracking, dispatch_uid="campaigns.anymail_tracking")
-def on_esp_tracking(sender, *, event, esp_name: str, **kwargs) -> None:
-    """Bounces and complaints reported by the ESP's own webhook, through django-anymail."""
-    if event.event_type not in _ANYMAIL_FEEDBACK or not event.recipient:
-        return
-    from campaigns.channels.feedback import EmailFeedback, email_feedback_record
-    from ledger.context import ALGORITHMIC, Actor, acting_as
-
-    kind, bounce_type = _ANYMAIL_FEEDBACK[event.event_type]
-    feedback = EmailFeedback(
-        type=kind,
-        email=event.recipient,
-        bounce_type=bounce_type or "hard",
-        message_id=str(event.message_id or event.event_id or "")[:200],
-        detail=str(event.mta_response or event.description or event.reject_reason or "")[:500],
-    )
-    with acting_as(Actor(kind=ALGORITHMIC, type="integration", name=f"{esp_name} (via Anymail)"[:200])):
-        email_feedback_record(events=[feedback], source=f"{esp_name} webhook")

@@ -104,18 +104,42 @@ def campaigns_running(*, limit: int = 8) -> list[dict]:
     ]
 
 
+def _enrollment_messages(status: str):
+    """How many of an enrollment's messages are in this status: the messages its step runs
+    wrote (a step run names its message in its detail)."""
+    from django.db.models import BigIntegerField, OuterRef, Subquery
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast, Coalesce
+
+    from messaging.models import OutboxMessage
+
+    written = (
+        StepRun.objects.filter(enrollment_id=OuterRef(OuterRef("pk")), detail__has_key="message")
+        .annotate(message_id=Cast(KT("detail__message"), BigIntegerField()))
+        .values("message_id")
+    )
+    counted = (
+        OutboxMessage.objects.filter(pk__in=written, status=status)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def contact_enrollments(*, contact_id: int, limit: int = 20) -> list[dict]:
     """The contact's ways through campaigns, newest first: where each stands (the step by its
     label in the version it runs), when it waits until, and the messages it sent. One query
     through the enrollments' contact index."""
-    from campaigns.models import OutboxMessage
+    from messaging.models import OutboxMessage
 
     rows = (
         Enrollment.objects.filter(contact_id=contact_id)
         .select_related("campaign", "version")
         .annotate(
-            sent=Count("messages", filter=Q(messages__status=OutboxMessage.Status.SENT)),
-            queued=Count("messages", filter=Q(messages__status=OutboxMessage.Status.PENDING)),
+            sent=_enrollment_messages(OutboxMessage.Status.SENT),
+            queued=_enrollment_messages(OutboxMessage.Status.PENDING),
         )
         .order_by("-entered_at", "-id")[:limit]
     )
@@ -186,3 +210,11 @@ def campaign_backtest(*, campaign: Campaign, days: int = 30, now=None) -> dict:
     if not 1 <= days <= BACKTEST_MAX_DAYS:
         raise ValueError(f"days must be between 1 and {BACKTEST_MAX_DAYS}")
     return backtest(campaign=campaign, days=days, now=now or timezone.now())
+
+
+def campaigns_sending_template(slug: str) -> list[str]:
+    """Names of the campaigns whose draft or any published version sends this template."""
+    step = [{"type": "send_email", "template": slug}]
+    drafts = Campaign.objects.filter(steps__contains=step)
+    published = Campaign.objects.filter(versions__steps__contains=step)
+    return sorted(set(drafts.values_list("name", flat=True)) | set(published.values_list("name", flat=True)))

@@ -102,8 +102,10 @@ class ConsentHistory(admin.TabularInline):
         return False
 
 
-@admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    """The contact page's own part; registered by the project with the parts of the apps
+    above (mops/admin.py)."""
+
     form = ContactAdminForm
     list_display = [
         "email",
@@ -268,8 +270,9 @@ class TouchpointKindAdmin(admin.ModelAdmin):
         return ["key"] if obj else []
 
 
-@admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
+    """Registered by the project with the parts of the apps above (mops/admin.py)."""
+
     list_display = ["occurred_at", "kind", "channel", "contact_link", "source", "intent"]
     list_select_related = ["contact", "kind"]
     list_filter = ["kind", "channel"]

@@ -3,7 +3,8 @@ that send them (a welcome for new sign-ups, the webinar confirmation and its fol
 
 from __future__ import annotations
 
-from campaigns.models import Campaign, EmailLayout, EmailTemplate
+from campaigns.models import Campaign
+from messaging.models import EmailLayout, EmailTemplate
 
 LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -76,9 +77,9 @@ Here is what people try first:</p>
 def demo_email_create(*, marketer) -> int:
     """The layout, templates and e-mail campaigns, made once (a second load keeps them); how
     many templates exist afterwards."""
-    from campaigns.channels.services import email_layout_save, email_template_create
     from campaigns.services import campaign_create, campaign_publish
     from ledger.context import Actor, acting_as
+    from messaging.services import email_layout_save, email_template_create
 
     with acting_as(Actor.for_user(marketer)):
         layout = EmailLayout.objects.filter(name="Northwind").first() or email_layout_save(

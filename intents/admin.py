@@ -9,8 +9,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from common.admin_saving import adopt
-from contacts.admin import ContactAdmin, TouchpointAdmin
-from contacts.models import Contact, Touchpoint
 from intents import selectors, services
 from intents.models import (
     BehaviourRule,
@@ -272,11 +270,17 @@ class IntentSignalAdmin(admin.ModelAdmin):
         return f"{signal.current_score:.2f}"
 
 
-class RecognisedTouchpointAdmin(TouchpointAdmin):
-    """The touchpoint page, with what was recognised in it and why, and a way to label it."""
+class TouchpointIntentsAdmin:
+    """The touchpoint admin's part from intents (see mops/admin.py): what was recognised in
+    it and why, and a way to label it."""
 
-    fields = [*TouchpointAdmin.fields, "recognition_explained", "label"]
-    readonly_fields = [*TouchpointAdmin.readonly_fields, "recognition_explained", "label"]
+    intents_fields = ("recognition_explained", "label")
+
+    def get_fields(self, request, obj=None):
+        return [*super().get_fields(request, obj), *self.intents_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.intents_fields]
 
     @admin.display(description="why this intent")
     def recognition_explained(self, touchpoint):
@@ -338,9 +342,15 @@ class IntentSignalInline(admin.TabularInline):
         )
 
 
-class ContactWithIntentsAdmin(ContactAdmin):
-    inlines = [*ContactAdmin.inlines, IntentSignalInline]
-    readonly_fields = [*ContactAdmin.readonly_fields, "score_explained"]
+class ContactIntentsAdmin:
+    """The contact admin's part from intents (see mops/admin.py): the contact's intents,
+    and how its lead score is built."""
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), IntentSignalInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "score_explained"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -359,9 +369,3 @@ class ContactWithIntentsAdmin(ContactAdmin):
 
     class Media:
         css = {"all": ["intents/intents.css"]}
-
-
-admin.site.unregister(Touchpoint)
-admin.site.register(Touchpoint, RecognisedTouchpointAdmin)
-admin.site.unregister(Contact)
-admin.site.register(Contact, ContactWithIntentsAdmin)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from common.copy import copy_rows
 from ledger.context import Actor, current_actor
 from ledger.models import Action
+from ledger.origins import Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class ActionEntry:
     channel: str = ""
     details: dict = field(default_factory=dict)
     occurred_at: datetime | None = None
+    origin: Origin | None = None  # the object, when the caller knows it only as an origin
 
 
 ACTION_COLUMNS = [
@@ -37,6 +39,12 @@ ACTION_COLUMNS = [
 def _action_values(entry: ActionEntry, actor: Actor, now: datetime) -> dict:
     """One action's columns; the single place that turns an entry and its actor into a row."""
     obj = entry.obj
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+    elif entry.origin is not None:
+        object_type, object_id = entry.origin.object_type, str(entry.origin.id)
+    else:
+        object_type, object_id = "", ""
     return {
         "occurred_at": entry.occurred_at or now,
         "actor_kind": actor.kind,
@@ -46,8 +54,8 @@ def _action_values(entry: ActionEntry, actor: Actor, now: datetime) -> dict:
         "category": entry.category,
         "verb": entry.verb,
         "contact_id": entry.contact_id,
-        "object_type": obj._meta.label_lower if obj is not None else "",
-        "object_id": str(obj.pk) if obj is not None else "",
+        "object_type": object_type,
+        "object_id": object_id,
         "channel": entry.channel,
         "details": entry.details,
     }
@@ -62,6 +70,7 @@ def action_record(
     channel: str = "",
     details: dict | None = None,
     occurred_at: datetime | None = None,
+    origin: Origin | None = None,
 ) -> Action:
     entry = ActionEntry(
         category=category,
@@ -71,6 +80,7 @@ def action_record(
         channel=channel,
         details=details or {},
         occurred_at=occurred_at,
+        origin=origin,
     )
     action = Action(**_action_values(entry, current_actor(), timezone.now()))
     action.save(force_insert=True)

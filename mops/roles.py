@@ -5,9 +5,9 @@ from django.contrib.auth.models import Group, Permission
 
 VIEWER, MARKETER, ADMIN = "Viewer", "Marketer", "Admin"
 
-OUR_APPS = ("ledger", "contacts", "intents", "segments", "campaigns", "reporting")
+OUR_APPS = ("ledger", "contacts", "intents", "segments", "messaging", "routing", "campaigns", "reporting")
 # Marketers build segments and campaigns and edit contacts; they read the rest.
-MARKETER_EDITS = ("contacts", "intents", "segments", "campaigns")
+MARKETER_EDITS = ("contacts", "intents", "segments", "messaging", "routing", "campaigns")
 # Configuration only an Admin changes, even inside the apps marketers edit.
 ADMIN_ONLY_MODELS = {("contacts", "touchpointkind")}
 

@@ -49,7 +49,10 @@ INSTALLED_APPS = [
     "contacts",
     "intents",
     "segments",
+    "messaging",
+    "routing",
     "campaigns",
+    "privacy",
     "reporting",
     "mops",
     # beside the product: demo data and benchmarks, which may use every app
@@ -136,9 +139,9 @@ EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS", defau
 # An external enrichment service, asked after the built-in inference (contacts.enrichment).
 ENRICHMENT_HTTP_URL = env.str("ENRICHMENT_HTTP_URL", default="")
 ENRICHMENT_HTTP_TOKEN = env.str("ENRICHMENT_HTTP_TOKEN", default="")
-# Channels other than e-mail (campaigns.channels). SMS: console output (or a file of JSON
-# lines) by default; campaigns.channels.sms.TwilioBackend for a Twilio-style REST API.
-SMS_BACKEND = env.str("SMS_BACKEND", default="campaigns.channels.sms.ConsoleBackend")
+# Channels other than e-mail (messaging.channels). SMS: console output (or a file of JSON
+# lines) by default; messaging.channels.sms.TwilioBackend for a Twilio-style REST API.
+SMS_BACKEND = env.str("SMS_BACKEND", default="messaging.channels.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default="")
 SMS_FROM = env.str("SMS_FROM", default="")
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
@@ -206,13 +209,13 @@ CELERY_BEAT_SCHEDULE = {
     # Journeys keep their timers in PostgreSQL; the tick hands what is due to the workers.
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick_task", "schedule": 5.0},
     # Pending messages the on-commit task missed go out in batches, one connection each.
-    "outbox-flush": {"task": "campaigns.tasks.outbox_flush_task", "schedule": 30.0},
+    "outbox-flush": {"task": "messaging.tasks.outbox_flush_task", "schedule": 30.0},
     # SMS and webhook retries keep their time in PostgreSQL; this hands out the due ones.
-    "outbox-retry": {"task": "campaigns.tasks.outbox_retry_task", "schedule": 10.0},
-    "audiences-sync-due": {"task": "campaigns.tasks.audiences_sync_due_task", "schedule": 300.0},
+    "outbox-retry": {"task": "messaging.tasks.outbox_retry_task", "schedule": 10.0},
+    "audiences-sync-due": {"task": "messaging.tasks.audiences_sync_due_task", "schedule": 300.0},
     # Date and schedule triggers, and the speed-to-lead clock, are read every minute.
     "campaigns-timed-triggers": {"task": "campaigns.tasks.campaign_triggers_timed_task", "schedule": 60.0},
-    "campaigns-leads-escalate": {"task": "campaigns.tasks.leads_escalate_task", "schedule": 60.0},
+    "campaigns-leads-escalate": {"task": "routing.tasks.leads_escalate_task", "schedule": 60.0},
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),
@@ -250,8 +253,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "contacts.models.ConsentStatus",
         "LifecycleStageEnum": "contacts.models.LifecycleStage",
         "ChannelEnum": "contacts.models.Channel",
-        "AudienceKindEnum": "campaigns.models.Audience.Kind",
-        "AudienceSyncStatusEnum": "campaigns.models.AudienceSync.Status",
+        "AudienceKindEnum": "messaging.models.Audience.Kind",
+        "AudienceSyncStatusEnum": "messaging.models.AudienceSync.Status",
     },
 }
 

@@ -1,10 +1,19 @@
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from ledger.api_keys import api_key_create, api_key_revoke
 from ledger.context import Actor, acting_as
 from mops.roles import ADMIN, MARKETER, VIEWER
+from tests.clock import NOW
 from tests.factories import UserFactory
+
+
+@pytest.fixture
+def clock():
+    """The clock stands still at NOW until the test moves it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ from campaigns.engine.errors import TRANSIENT_ERRORS
 from campaigns.engine.graph import Journey
 from campaigns.engine.steps import Outcome
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, StepRun
-from ledger.context import Actor, acting_as
+from campaigns.origins import campaign_actor
+from ledger.context import acting_as
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
 from segments.evaluation import Known
@@ -45,10 +46,6 @@ RETRY_FIRST = timedelta(seconds=30)  # then 1 min, 2 min, 4 min ...
 
 # Errors that break the whole transaction: the batch is given up and tried again whole.
 _CONNECTION_ERRORS = (OperationalError, InterfaceError)
-
-
-def campaign_actor(campaign: Campaign) -> Actor:
-    return Actor.for_campaign(campaign_id=campaign.pk, name=f"campaign “{campaign.name}”"[:200])
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
-from campaigns.engine.advance import campaign_actor
 from campaigns.models import Campaign
+from campaigns.origins import campaign_actor
 from ledger.context import acting_as
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record_many

@@ -225,8 +225,8 @@ def _check_random_split(step, path, known):
 
 
 def _check_send_email(step, path, known):
-    from campaigns.channels.rendering import template_check
-    from campaigns.models import EmailTemplate
+    from messaging.email.rendering import template_check
+    from messaging.models import EmailTemplate
 
     if "template" in step:
         slug = step["template"]
@@ -264,7 +264,7 @@ def _check_webhook(step, path, known):
 
 
 def _check_assign_owner(step, path, known):
-    from campaigns.models import Team
+    from routing.models import Team
 
     team = step.get("team")
     if team is not None and not Team.objects.filter(slug=team).exists():

@@ -10,21 +10,21 @@ problem fails only its own enrollment.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import connection
 
 from campaigns.engine import steps as step_runners
 from campaigns.engine.graph import Journey, two_way_exit
 from campaigns.engine.steps import Outcome, message_key
-from campaigns.models import Enrollment, OutboxMessage
+from campaigns.models import Enrollment
+from campaigns.origins import ORIGIN_TYPE
 from contacts.models import Contact
 from contacts.services import contacts_score_adjust, contacts_tags_add, contacts_tags_remove
+from messaging.models import OutboxMessage
+from messaging.outbox import Draft, outbox_queue
 from segments.evaluation import Known, matching_ids_sql, parsed
-
-DELIVERY_BATCH = 50
 
 Runner = Callable[..., dict[int, Outcome]]
 
@@ -98,47 +98,20 @@ def _send_email(step, enrollments, *, journey, now, known):
         content = {"template": step["template"]}
     else:
         content = {"subject": step["subject"], "body": step["body"]}
-    keys, rows = {}, []
+    keys, drafts = {}, []
     for enrollment in enrollments:
-        payload = {"to": emails[enrollment.contact_id], **content}
         key = message_key(enrollment_id=enrollment.pk, step_key=step["key"], visit=enrollment.step_visit)
         keys[enrollment.pk] = key
-        rows.append((key, enrollment.campaign_id, enrollment.pk, enrollment.contact_id, json.dumps(payload)))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO campaigns_outboxmessage (key, channel, campaign_id, enrollment_id, contact_id,
-                                                 payload, status, attempts, error, created_at)
-            SELECT v.key, %s, v.campaign_id, v.enrollment_id, v.contact_id, v.payload, %s, 0, '', %s
-              FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::jsonb[])
-                   AS v (key, campaign_id, enrollment_id, contact_id, payload)
-            ON CONFLICT (key) DO NOTHING
-            RETURNING id, key
-            """,
-            [
-                OutboxMessage.Channel.EMAIL, OutboxMessage.Status.PENDING, now,
-                *(list(column) for column in zip(*rows, strict=True)),
-            ],
+        payload = {"to": emails[enrollment.contact_id], **content}
+        drafts.append(
+            Draft(
+                key=key, channel=OutboxMessage.Channel.EMAIL, contact_id=enrollment.contact_id,
+                payload=payload, origin_type=ORIGIN_TYPE, origin_id=enrollment.campaign_id,
+            )
         )  # fmt: skip
-        created = dict((key, pk) for pk, key in cursor.fetchall())
-        ids = dict(created)
-        earlier = [key for key in keys.values() if key not in created]
-        if earlier:
-            cursor.execute("SELECT key, id FROM campaigns_outboxmessage WHERE key = ANY(%s)", [earlier])
-            ids.update(cursor.fetchall())
-    if created:
-        new_ids = sorted(created.values())
-        transaction.on_commit(lambda: outbox_publish(new_ids))
+    ids = outbox_queue(drafts=drafts, now=now)
     following = journey.following(step["key"])
     return {e.pk: Outcome(next=following, detail={"message": ids[keys[e.pk]]}) for e in enrollments}
-
-
-def outbox_publish(message_ids: list[int]) -> None:
-    """Hand new messages to the workers, a few per task."""
-    from campaigns.tasks import outbox_deliver_many_task
-
-    for start in range(0, len(message_ids), DELIVERY_BATCH):
-        outbox_deliver_many_task.delay(message_ids=message_ids[start : start + DELIVERY_BATCH])
 
 
 RUNNERS: dict[str, Runner] = {

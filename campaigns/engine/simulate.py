@@ -20,8 +20,9 @@ from campaigns.engine import steps as step_runners
 from campaigns.engine.advance import MAX_STEPS_AT_ONCE
 from campaigns.engine.graph import Journey, validate
 from campaigns.engine.steps import holds
-from campaigns.models import Campaign, CampaignVersion, Enrollment, OutboxMessage, Trigger
+from campaigns.models import Campaign, CampaignVersion, Enrollment, Trigger
 from contacts.models import Contact, Touchpoint
+from messaging.models import OutboxMessage
 from segments.evaluation import Known, matching_ids_sql, parsed
 
 

@@ -14,13 +14,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 
 from campaigns.engine import clock
 from campaigns.engine.graph import Journey, two_way_exit, wait_duration
-from campaigns.models import Campaign, Enrollment, OutboxMessage, SendingRule
+from campaigns.models import Campaign, Enrollment
+from campaigns.origins import ORIGIN_TYPE, campaign_origin
 from contacts.models import Contact, Touchpoint
 from contacts.services import contact_tags_add, contact_tags_remove, contact_update
+from messaging.models import OutboxMessage, SendingRule
+from messaging.outbox import Draft, outbox_queue
 from segments.evaluation import Known, matches, parsed
 
 _dry_run: ContextVar[bool] = ContextVar("campaign_step_dry_run", default=False)
@@ -181,8 +184,8 @@ def _random_split(step, enrollment, journey, now):
 def _render(text: str, contact: Contact, campaign_id: int | None = None) -> str:
     """SMS, webhook and task texts are personalised in the e-mails' sandbox: plain values of
     the contact, its account and the campaign's name, never a model, a setting or a method."""
-    from campaigns.channels import email as email_channel
-    from campaigns.channels import rendering
+    from messaging.channels import email as email_channel
+    from messaging.email import rendering
 
     contact_row, account_row = email_channel.contact_values([contact.pk])[contact.pk]
     name = _campaign_name(campaign_id)
@@ -200,27 +203,12 @@ def _outbox(step, enrollment, journey, now, *, channel: str, payload: dict) -> O
     if _dry():
         return Outcome(next=following, detail={"would_send": {"channel": channel, **payload}})
     key = message_key(enrollment_id=enrollment.pk, step_key=step["key"], visit=enrollment.step_visit)
-    message, created = OutboxMessage.objects.get_or_create(
-        key=key,
-        defaults={
-            "channel": channel,
-            "campaign_id": enrollment.campaign_id,
-            "enrollment": enrollment,
-            "contact_id": enrollment.contact_id,
-            "payload": payload,
-            "created_at": now,
-        },
-    )
-    if created:
-        message_id = message.pk
-
-        def deliver() -> None:
-            from campaigns.tasks import outbox_deliver_task
-
-            outbox_deliver_task.delay(message_id=message_id)
-
-        transaction.on_commit(deliver)
-    return Outcome(next=following, detail={"message": message.pk})
+    draft = Draft(
+        key=key, channel=channel, contact_id=enrollment.contact_id, payload=payload,
+        origin_type=ORIGIN_TYPE, origin_id=enrollment.campaign_id,
+    )  # fmt: skip
+    message_id = outbox_queue(drafts=[draft], now=now)[key]
+    return Outcome(next=following, detail={"message": message_id})
 
 
 def _send_email(step, enrollment, journey, now):
@@ -237,9 +225,9 @@ def _send_email(step, enrollment, journey, now):
 
 
 def _subject_for(step: dict, contact: Contact, campaign_id: int | None) -> str:
-    from campaigns.channels.rendering import RenderError
-    from campaigns.channels.services import email_template_preview
-    from campaigns.models import EmailTemplate
+    from messaging.email.rendering import RenderError
+    from messaging.models import EmailTemplate
+    from messaging.services import email_template_preview
 
     try:
         if step.get("template"):
@@ -392,22 +380,22 @@ def event_matches(step: dict, *, kind: str, properties: dict) -> bool:
 
 
 def _assign_owner(step, enrollment, journey, now):
-    from campaigns import routing
+    import routing.services as routing
 
     contact = _contact(enrollment)
     following = _following(step, enrollment, journey)
     if _dry():
         route = routing.owner_route(contact=contact, team=step.get("team"))
         return Outcome(next=following, detail={"would_assign": route.owner_id, "rule": route.rule})
-    campaign = Campaign.objects.get(pk=enrollment.campaign_id)
-    assignment = routing.lead_route(contact=contact, now=now, team=step.get("team"), campaign=campaign)
+    origin = campaign_origin(Campaign.objects.get(pk=enrollment.campaign_id))
+    assignment = routing.lead_route(contact=contact, now=now, team=step.get("team"), origin=origin)
     if assignment is None:
         return Outcome(next=following, detail={"owner": None})
     return Outcome(next=following, detail={"owner": assignment.owner_id, "rule": assignment.rule})
 
 
 def _create_task(step, enrollment, journey, now):
-    from campaigns import routing
+    import routing.services as routing
 
     contact = _contact(enrollment)
     following = _following(step, enrollment, journey)
@@ -425,7 +413,7 @@ def _create_task(step, enrollment, journey, now):
         return Outcome(next=following, detail={"would_create_task": would})
     task = routing.task_create(
         title=title, contact=contact, assignee_id=assignee_id, due_at=due_at, now=now,
-        campaign=Campaign.objects.get(pk=enrollment.campaign_id),
+        origin=campaign_origin(Campaign.objects.get(pk=enrollment.campaign_id)),
         key=message_key(enrollment_id=enrollment.pk, step_key=step["key"], visit=enrollment.step_visit),
     )  # fmt: skip
     return Outcome(next=following, detail={"task": task.pk, "assignee": assignee_id})

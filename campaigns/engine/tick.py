@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from campaigns.engine.enroll import enroll, enrollments_publish
-from campaigns.models import Campaign, OutboxMessage, Trigger
+from campaigns.models import Campaign, Trigger
+from messaging.models import OutboxMessage
 from segments.models import MembershipEvent
 
 TICK_LOCK = (7_342, 1)
@@ -88,7 +89,7 @@ def _stale_messages(now: datetime) -> list[int]:
 
 
 def _redeliver(message_ids: list[int]) -> None:
-    from campaigns.engine.sets import outbox_publish
+    from messaging.dispatch import outbox_publish
 
     outbox_publish(message_ids)
 

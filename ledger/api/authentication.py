@@ -7,7 +7,7 @@ from ledger.context import Actor, set_actor
 from ledger.models import ApiKey
 
 # What an integration's key may reach: the marketing data, never users or settings.
-API_APPS = ("contacts", "intents", "segments", "campaigns", "reporting", "ledger")
+API_APPS = ("contacts", "intents", "segments", "messaging", "routing", "campaigns", "reporting", "ledger")
 
 
 class IntegrationPrincipal:

@@ -131,7 +131,7 @@ def test_the_latency_benchmark_sees_every_contact_enter_through_a_real_worker(tr
 
 
 def test_the_email_benchmark_hands_every_e_mail_to_a_real_smtp_server_and_leaves_nothing(db, capsys):
-    from campaigns.models import EmailTemplate, OutboxMessage
+    from messaging.models import EmailTemplate, OutboxMessage
 
     call_command("bench", "email_send", "--scale", "60")
 
@@ -146,7 +146,8 @@ def test_the_email_benchmark_hands_every_e_mail_to_a_real_smtp_server_and_leaves
 
 @pytest.mark.worker
 def test_the_journey_benchmark_runs_every_contact_through_two_workers_and_cleans_up(transactional_db, capsys):
-    from campaigns.models import Campaign, Enrollment, OutboxMessage
+    from campaigns.models import Campaign, Enrollment
+    from messaging.models import OutboxMessage
 
     call_command("bench", "journey", "--scale", "30")
 
@@ -160,7 +161,8 @@ def test_the_journey_benchmark_runs_every_contact_through_two_workers_and_cleans
 
 @pytest.mark.worker
 def test_the_trigger_latency_benchmark_sees_every_first_e_mail_and_cleans_up(transactional_db, capsys):
-    from campaigns.models import Campaign, Enrollment, OutboxMessage
+    from campaigns.models import Campaign, Enrollment
+    from messaging.models import OutboxMessage
 
     call_command("bench", "trigger_latency", "--scale", "6")
 

@@ -3,9 +3,9 @@ import re
 
 from playwright.sync_api import expect
 
-from campaigns.channels.services import email_template_create
 from campaigns.models import Campaign, Enrollment
 from ledger.context import Actor, acting_as
+from messaging.services import email_template_create
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.factories import ContactFactory
 
@@ -119,7 +119,7 @@ def test_a_marketer_builds_a_campaign_with_the_step_forms_publishes_it_and_reads
 
 
 def every_step_type(*, marketer) -> list[dict]:
-    from campaigns.models import Team
+    from routing.models import Team
     from segments import services as segment_services
 
     with acting_as(Actor.for_user(marketer)):

@@ -4,9 +4,10 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from campaigns.models import Enrollment, OutboxMessage, SendingRule
+from campaigns.models import Enrollment
 from campaigns.services import campaign_enroll, campaign_publish, campaign_update
 from ledger.context import Actor, acting_as
+from messaging.models import OutboxMessage, SendingRule
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import ContactFactory, TouchpointFactory

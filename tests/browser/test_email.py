@@ -1,9 +1,9 @@
 from playwright.sync_api import expect
 
-from campaigns.channels import links
 from contacts.models import ConsentChange, Touchpoint
 from demo.email import demo_email_create
 from ledger.context import Actor, acting_as
+from messaging.email import links
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.factories import AccountFactory, ContactFactory
 
@@ -17,7 +17,7 @@ def test_a_marketer_previews_a_template_as_a_contact_and_sends_herself_a_test(pa
 
     # when she opens the follow-up template and previews it as Inès
     log_in(page, "maya")
-    page.goto("/admin/campaigns/emailtemplate/")
+    page.goto("/admin/messaging/emailtemplate/")
     page.get_by_role("link", name="Webinar: thank you and replay").click()
     page.get_by_role("link", name="Preview and send a test").click()
     page.fill("#contact-input", "ines@globex.example")

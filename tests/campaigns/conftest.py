@@ -1,21 +1,11 @@
-from datetime import UTC, datetime
-
-import pytest
-import time_machine
 from django.utils import timezone
 
 from campaigns import services
 from campaigns.engine.advance import enrollments_advance
-from campaigns.engine.delivery import outbox_deliver
-from campaigns.models import LIVE, Campaign, Enrollment, OutboxMessage
-
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from campaigns.models import LIVE, Campaign, Enrollment
+from messaging.models import OutboxMessage
+from messaging.outbox import outbox_deliver
+from tests.clock import NOW  # noqa: F401 - the tests' clock, imported from here by many
 
 
 def published(*, steps, triggers=(), **fields) -> Campaign:

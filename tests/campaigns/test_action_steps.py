@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.models import Enrollment, OutboxMessage, Task
-from campaigns.routing import task_complete
+from campaigns.models import Enrollment
 from campaigns.services import CampaignError, campaign_enroll
 from ledger.models import Action
+from messaging.models import OutboxMessage
+from routing.models import Task
+from routing.services import task_complete
 from segments import services as segment_services
 from segments.models import Membership
 from tests.campaigns.conftest import NOW, published, run_due

@@ -56,4 +56,4 @@ def test_a_marketer_builds_publishes_and_enrolls_from_the_admin(marketer, clock)
     assert "published v1" in page
     assert "“Welcome”" in page and "for 2 days" in page
     assert client.get("/admin/campaigns/enrollment/").status_code == 200
-    assert client.get("/admin/campaigns/outboxmessage/").status_code == 200
+    assert client.get("/admin/messaging/outboxmessage/").status_code == 200

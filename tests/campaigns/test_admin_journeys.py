@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from campaigns.models import Enrollment, Task, Trigger
+from campaigns.models import Enrollment, Trigger
 from campaigns.services import campaign_enroll, campaign_publish, campaign_update
 from ledger.models import Action
+from routing.models import Task
 from tests.campaigns.conftest import published, run_due
 from tests.campaigns.test_admin import form
 from tests.factories import ContactFactory
@@ -108,10 +109,10 @@ def test_completing_a_task_in_the_admin_is_manual_work(client, as_marketer, mark
     run_due()
     task = Task.objects.get()
     clock.shift(timedelta(hours=25))
-    listing = client.get("/admin/campaigns/task/").content.decode()
+    listing = client.get("/admin/routing/task/").content.decode()
     assert "Call" in listing
 
-    client.post("/admin/campaigns/task/", {"action": "complete", "_selected_action": [task.pk]})
+    client.post("/admin/routing/task/", {"action": "complete", "_selected_action": [task.pk]})
 
     task.refresh_from_db()
     assert task.status == "done"
@@ -121,8 +122,8 @@ def test_completing_a_task_in_the_admin_is_manual_work(client, as_marketer, mark
 
 @pytest.mark.parametrize(
     "url",
-    ["/admin/campaigns/team/add/", "/admin/campaigns/routingrule/", "/admin/campaigns/leadassignment/",
-     "/admin/campaigns/sendingrule/add/", "/admin/campaigns/task/add/"],
+    ["/admin/routing/team/add/", "/admin/routing/routingrule/", "/admin/routing/leadassignment/",
+     "/admin/messaging/sendingrule/add/", "/admin/routing/task/add/"],
 )  # fmt: skip
 def test_routing_and_limits_pages_open(client, url):
     assert client.get(url).status_code == 200

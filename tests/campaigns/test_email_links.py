@@ -11,12 +11,12 @@ import time_machine
 from django.core import mail, signing
 from django.test import Client
 
-from campaigns.channels import links
-from campaigns.channels.services import email_template_create
-from campaigns.models import OutboxMessage
 from campaigns.services import campaign_enroll
 from contacts.models import ConsentChange, Touchpoint
 from ledger.models import Action
+from messaging.email import links
+from messaging.models import OutboxMessage
+from messaging.services import email_template_create
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import ContactFactory
 

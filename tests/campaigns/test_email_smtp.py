@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 
 from bench.smtp_sink import SmtpSink
-from campaigns.channels.services import email_template_create
-from campaigns.engine.delivery import outbox_deliver_batch, outbox_flush
-from campaigns.models import EmailLayout, OutboxMessage
 from campaigns.services import campaign_enroll
 from contacts.models import ConsentChange, Touchpoint
 from ledger.models import Action
+from messaging.models import EmailLayout, OutboxMessage
+from messaging.outbox import outbox_deliver_batch, outbox_flush
+from messaging.services import email_template_create
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import AccountFactory, ContactFactory
 
@@ -293,7 +293,7 @@ def test_an_e_mail_that_breaks_while_the_batch_is_sent_leaves_the_sent_ones_sent
     smtp, invitation, clock, monkeypatch
 ):
     # given the second e-mail of a batch cannot be made, for a reason nobody foresaw
-    from campaigns.channels import email
+    from messaging.channels import email
 
     campaign = published(steps=[{"key": "invite", "type": "send_email", "template": "webinar-invite"}])
     people = [ContactFactory() for _ in range(3)]

@@ -6,10 +6,11 @@ from django.utils import timezone
 
 from campaigns.engine.advance import enrollment_advance
 from campaigns.engine.tick import tick
-from campaigns.models import Enrollment, OutboxMessage, StepRun
+from campaigns.models import Enrollment, StepRun
 from campaigns.services import CampaignError, campaign_enroll, campaign_publish, campaign_update
 from contacts import services as contact_services
 from contacts.models import Touchpoint
+from messaging.models import OutboxMessage
 from tests.campaigns.conftest import published, run_due
 from tests.factories import ContactFactory
 

@@ -25,10 +25,11 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.engine.tick import tick
-from campaigns.models import LIVE, Enrollment, OutboxMessage, StepRun
+from campaigns.models import LIVE, Enrollment, StepRun
 from campaigns.services import campaign_enroll
 from common.db import database_url
 from contacts.models import Contact
+from messaging.models import OutboxMessage
 from tests.campaigns.conftest import published
 from tests.factories import ContactFactory
 from tests.worker import WorkerProcess
@@ -119,7 +120,7 @@ def _assert_each_once(campaign, contacts, mail_dir: Path) -> None:
     assert Counter(enrollments.values_list("status", flat=True)) == {"exited": CONTACTS}
     runs = Counter(StepRun.objects.filter(campaign=campaign).values_list("step_key", "outcome"))
     assert runs == {(step["key"], "done"): CONTACTS for step in STEPS}
-    assert OutboxMessage.objects.filter(campaign_id=campaign.pk, status="sent").count() == CONTACTS
+    assert OutboxMessage.objects.filter(origin_id=campaign.pk, status="sent").count() == CONTACTS
     keys = Counter(key for path in mail_dir.iterdir() for key in MESSAGE_KEY.findall(path.read_text()))
     assert set(keys) == set(OutboxMessage.objects.values_list("key", flat=True))
     assert set(keys.values()) == {1}, "an e-mail was written twice"

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from campaigns.models import Enrollment, OutboxMessage, SendingRule, StepRun
+from campaigns.models import Enrollment, StepRun
 from campaigns.services import campaign_enroll
+from messaging.models import OutboxMessage, SendingRule
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import ContactFactory
 

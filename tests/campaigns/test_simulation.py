@@ -4,10 +4,12 @@ from datetime import time
 
 import pytest
 
-from campaigns.models import Enrollment, LeadAssignment, OutboxMessage, SendingRule, Task, Team, TeamMember
+from campaigns.models import Enrollment
 from campaigns.services import campaign_simulate
 from contacts.models import Touchpoint
 from ledger.models import Action
+from messaging.models import OutboxMessage, SendingRule
+from routing.models import LeadAssignment, Task, Team, TeamMember
 from tests.campaigns.conftest import published
 from tests.factories import ContactFactory, UserFactory
 

@@ -4,10 +4,11 @@ import pytest
 from django.core import mail
 
 from campaigns.engine.steps import split_bucket
-from campaigns.models import Campaign, Enrollment, OutboxMessage, StepRun
+from campaigns.models import Campaign, Enrollment, StepRun
 from campaigns.services import campaign_enroll
 from contacts.models import Contact
 from ledger.models import Action
+from messaging.models import OutboxMessage
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import ContactFactory
 

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from campaigns.models import Enrollment, OutboxMessage
+from campaigns.models import Enrollment
 from campaigns.tasks import campaigns_tick_task
 from ledger.models import Action
+from messaging.models import OutboxMessage
 from tests.campaigns.conftest import NOW
 
 TOUCHPOINTS = "/api/v1/touchpoints/"

@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from campaigns.models import Enrollment, OutboxMessage, StepRun
+from campaigns.models import Enrollment, StepRun
 from campaigns.services import campaign_enroll
 from campaigns.tasks import campaigns_tick_task, enrollments_advance_task
+from messaging.models import OutboxMessage
 from tests.campaigns.conftest import published
 from tests.factories import ContactFactory
 

@@ -72,8 +72,9 @@ def test_seed_demo_replays_intents_and_scores_as_they_happened(db):
 
 
 def test_seed_demo_campaigns_send_e_mail_templates(db):
-    from campaigns.channels.services import email_template_preview
-    from campaigns.models import Campaign, EmailTemplate
+    from campaigns.models import Campaign
+    from messaging.models import EmailTemplate
+    from messaging.services import email_template_preview
 
     call_command("seed_demo", "--contacts", "10")
     call_command("seed_demo", "--contacts", "10")
