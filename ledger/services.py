@@ -104,3 +104,15 @@ def action_record_many(*, entries: Iterable[ActionEntry]) -> int:
             yield [values[column] for column in ACTION_COLUMNS]
 
     return copy_rows(table=Action._meta.db_table, columns=ACTION_COLUMNS, rows=rows())
+
+
+def action_insert_sql(*, entry: ActionEntry, actor: Actor, source: str) -> tuple[str, list]:
+    """The INSERT of one action as part of the caller's own statement: one row for each row
+    of `source` (the name of a CTE in that statement), none when it has none. For a write
+    whose action must commit with it in a single round trip (a message marked sent)."""
+    values = _action_values(entry, actor, timezone.now())
+    values["details"] = json.dumps(values["details"])
+    placeholders = ", ".join("%s" for _ in ACTION_COLUMNS)
+    columns = ", ".join(ACTION_COLUMNS)
+    sql = f"INSERT INTO {Action._meta.db_table} ({columns}) SELECT {placeholders} FROM {source}"  # noqa: S608
+    return sql, [values[column] for column in ACTION_COLUMNS]

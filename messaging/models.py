@@ -17,7 +17,13 @@ from segments.models import Segment
 
 
 class OutboxMessage(models.Model):
-    """A message to send, written before anything leaves the system."""
+    """A message to send, written before anything leaves the system.
+
+    pending -> sending (claimed by a worker, with a lease) -> sent, or back to pending with
+    the time of its next attempt, or failed; suppressed when the gate holds it back at send
+    time; unknown when its worker was lost while the provider may have been taking it (a
+    person decides: send again, or mark as sent). See messaging.outbox.
+    """
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -30,6 +36,7 @@ class OutboxMessage(models.Model):
         SENT = "sent", "Sent"
         SUPPRESSED = "suppressed", "Suppressed"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown: may have been sent"
 
     key = models.CharField(max_length=64, unique=True, help_text="hash of (enrollment, step, visit)")
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -43,9 +50,14 @@ class OutboxMessage(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # SMS and webhooks retry from the database: a failed attempt sets the next one here
+    # Retries are kept here, not in the broker: a failed attempt sets the next one
     # (exponential backoff), and the outbox tick hands due messages to workers again.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim on the message while it sends it: the batch it was claimed with, and
+    # until when the claim holds (the worker renews it as it goes). An expired claim means
+    # the worker was lost, and the outbox tick takes its messages up again.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "campaigns_outboxmessage"
@@ -59,6 +71,8 @@ class OutboxMessage(models.Model):
             ),
             models.Index(fields=["contact", "-created_at"], name="outbox_contact_idx"),
             models.Index(fields=["origin_id"], name="outbox_origin_idx"),
+            models.Index(fields=["lease_until"], condition=Q(status="sending"), name="outbox_sending_idx"),
+            models.Index(fields=["created_at"], condition=Q(status="unknown"), name="outbox_unknown_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,38 +1,42 @@
+"""Thin Celery tasks: each takes ids and calls a service."""
+
 from celery import shared_task
 
 
-@shared_task(acks_late=True, bind=True, max_retries=5)
-def outbox_deliver_task(self, *, message_id: int) -> str:
-    """Send one outbox message; a transient failure is retried with backoff."""
+@shared_task(acks_late=True, max_retries=0)
+def outbox_deliver_task(*, message_id: int) -> str:
+    """Send one outbox message. A failure is kept in the database with the time of the next
+    attempt, for the outbox tick to hand out again: nothing waits in the broker."""
     from django.utils import timezone
 
     from messaging.outbox import outbox_deliver
 
-    try:
-        return outbox_deliver(message_id=message_id, now=timezone.now())
-    except OSError as error:
-        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+    return outbox_deliver(message_id=message_id, now=timezone.now())
 
 
 @shared_task(acks_late=True, max_retries=0)
-def outbox_flush_task() -> int:
-    """Beat: pending messages that no task took (a lost publish, a retry that gave up) go out
-    in batches, one provider connection per batch. Claiming skips rows another worker holds."""
+def outbox_deliver_many_task(*, message_ids: list[int]) -> dict:
+    """Send a few outbox messages, those of one channel over one provider connection."""
+    from collections import Counter
+
     from django.utils import timezone
 
-    from messaging.outbox import outbox_flush
+    from messaging.outbox import outbox_deliver_batch
 
-    return outbox_flush(now=timezone.now())
+    return dict(Counter(outbox_deliver_batch(message_ids=message_ids, now=timezone.now()).values()))
 
 
 @shared_task(acks_late=True, max_retries=0)
-def outbox_retry_task() -> int:
-    """Beat, every few seconds: SMS and webhook messages whose next attempt is due go to workers."""
+def outbox_tick_task() -> dict:
+    """Beat, every few seconds: claims lost with their worker are taken up, and messages due
+    (retries, first attempts whose task was lost) go to the workers."""
+    from dataclasses import asdict
+
     from django.utils import timezone
 
-    from messaging.outbox_retries import retries_dispatch
+    from messaging.outbox import outbox_tick
 
-    return retries_dispatch(now=timezone.now())
+    return asdict(outbox_tick(now=timezone.now()))
 
 
 @shared_task(acks_late=True, max_retries=0)
@@ -55,33 +59,3 @@ def audiences_sync_due_task() -> int:
     from messaging.audiences import audiences_sync_due
 
     return audiences_sync_due(now=timezone.now())
-
-
-@shared_task(acks_late=True, max_retries=0)
-def outbox_deliver_many_task(*, message_ids: list[int]) -> dict:
-    """Send a few outbox messages: e-mails as one batch over one connection, the others one
-    by one. When the provider cannot be reached, each goes on alone, retried with backoff
-    by outbox_deliver_task (and beat's flush picks up whatever is still pending)."""
-    from collections import Counter
-
-    from django.utils import timezone
-
-    from messaging.models import OutboxMessage
-    from messaging.outbox import outbox_deliver, outbox_deliver_batch
-
-    channels = dict(OutboxMessage.objects.filter(pk__in=message_ids).values_list("pk", "channel"))
-    emails = [pk for pk in message_ids if channels.get(pk) == OutboxMessage.Channel.EMAIL]
-    results = Counter()
-    try:
-        results.update(outbox_deliver_batch(message_ids=emails, now=timezone.now()).values())
-    except OSError:
-        results["retrying"] += len(emails)
-        for message_id in emails:
-            outbox_deliver_task.apply_async(kwargs={"message_id": message_id}, countdown=2)
-    for message_id in (pk for pk in message_ids if pk in channels and pk not in set(emails)):
-        try:
-            results[outbox_deliver(message_id=message_id, now=timezone.now())] += 1
-        except OSError:
-            results["retrying"] += 1
-            outbox_deliver_task.apply_async(kwargs={"message_id": message_id}, countdown=2)
-    return dict(results)

@@ -160,6 +160,13 @@ BOUNCE_WEBHOOK_SECRET = env.str("BOUNCE_WEBHOOK_SECRET", default="")
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# How long a worker's claim on the messages it sends holds without news from it (it renews
+# the claim as it goes); after that the outbox tick takes its messages up again.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+# How long a new message waits for its delivery task before the tick hands it out again.
+OUTBOX_REDELIVER_SECONDS = env.int(
+    "OUTBOX_REDELIVER_SECONDS", default=env.int("CAMPAIGNS_REDELIVER_SECONDS", default=120)
+)
 # django-anymail: an ESP's tracking webhooks (bounces, complaints) at /hooks/anymail/, behind
 # basic auth "user:password". Unset, a random one nobody knows: the hooks stay shut rather
 # than open to anyone (Anymail itself would accept unauthenticated posts).
@@ -187,9 +194,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # Journeys: how long a batch handed to a worker is left alone before the tick hands it out
-# again (a killed worker), and how long a pending message waits before it is published again.
+# again (a killed worker).
 CAMPAIGNS_LEASE_SECONDS = env.int("CAMPAIGNS_LEASE_SECONDS", default=300)
-CAMPAIGNS_REDELIVER_SECONDS = env.int("CAMPAIGNS_REDELIVER_SECONDS", default=120)
+
 # Touchpoints waiting for intents, segments and campaigns: how long a worker's lease on a
 # batch lasts before another worker may take it (the first one died).
 TOUCHPOINTS_LEASE_SECONDS = env.int("TOUCHPOINTS_LEASE_SECONDS", default=300)
@@ -208,10 +215,9 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-roll-ledger": {"task": "reporting.tasks.rollups_roll_task", "schedule": 300.0},
     # Journeys keep their timers in PostgreSQL; the tick hands what is due to the workers.
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick_task", "schedule": 5.0},
-    # Pending messages the on-commit task missed go out in batches, one connection each.
-    "outbox-flush": {"task": "messaging.tasks.outbox_flush_task", "schedule": 30.0},
-    # SMS and webhook retries keep their time in PostgreSQL; this hands out the due ones.
-    "outbox-retry": {"task": "messaging.tasks.outbox_retry_task", "schedule": 10.0},
+    # The outbox keeps retries and workers' claims in PostgreSQL: the tick takes up claims
+    # lost with their worker and hands out what is due (retries, messages whose task was lost).
+    "outbox-tick": {"task": "messaging.tasks.outbox_tick_task", "schedule": 5.0},
     "audiences-sync-due": {"task": "messaging.tasks.audiences_sync_due_task", "schedule": 300.0},
     # Date and schedule triggers, and the speed-to-lead clock, are read every minute.
     "campaigns-timed-triggers": {"task": "campaigns.tasks.campaign_triggers_timed_task", "schedule": 60.0},

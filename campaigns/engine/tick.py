@@ -5,8 +5,8 @@ twice. A claimed row gets a short lease so the next tick leaves it alone while a
 has it; a lease that expires (a lost message, a killed worker) makes the row due again.
 Workers still re-check each row under its lock, so a duplicate batch does nothing.
 
-The lease (`CAMPAIGNS_LEASE_SECONDS`) must outlast a batch's work with a margin; the
-time after which a pending message is published again is `CAMPAIGNS_REDELIVER_SECONDS`.
+The lease (`CAMPAIGNS_LEASE_SECONDS`) must outlast a batch's work with a margin. Messages
+have a tick of their own (messaging.outbox).
 """
 
 from __future__ import annotations
@@ -19,27 +19,20 @@ from django.db import connection, transaction
 
 from campaigns.engine.enroll import enroll, enrollments_publish
 from campaigns.models import Campaign, Trigger
-from messaging.models import OutboxMessage
 from segments.models import MembershipEvent
 
 TICK_LOCK = (7_342, 1)
 CLAIM_LIMIT = 20_000  # per tick: 100,000 contacts whose wait ends together go in seconds
-REDELIVER_LIMIT = 500
 
 
 def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "CAMPAIGNS_LEASE_SECONDS", 300))
 
 
-def stale_pending() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CAMPAIGNS_REDELIVER_SECONDS", 120))
-
-
 @dataclass(frozen=True)
 class Tick:
     claimed: int = 0
     enrolled: int = 0
-    redelivered: int = 0
 
 
 def tick(*, now: datetime) -> Tick:
@@ -50,12 +43,9 @@ def tick(*, now: datetime) -> Tick:
                 return Tick()
         enrolled = segment_triggers_poll(now=now)
         claimed = _claim(now)
-        redelivered = _stale_messages(now)
         if claimed:
             transaction.on_commit(lambda: enrollments_publish(claimed))
-        if redelivered:
-            transaction.on_commit(lambda: _redeliver(redelivered))
-    return Tick(claimed=len(claimed), enrolled=enrolled, redelivered=len(redelivered))
+    return Tick(claimed=len(claimed), enrolled=enrolled)
 
 
 def _claim(now: datetime) -> list[int]:
@@ -75,23 +65,6 @@ def _claim(now: datetime) -> list[int]:
             [now + lease(), now, now, CLAIM_LIMIT],
         )
         return sorted(row[0] for row in cursor.fetchall())
-
-
-def _stale_messages(now: datetime) -> list[int]:
-    """Pending messages whose delivery task never came: publish them again."""
-    return list(
-        OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING, created_at__lt=now - stale_pending()
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:REDELIVER_LIMIT]
-    )
-
-
-def _redeliver(message_ids: list[int]) -> None:
-    from messaging.dispatch import outbox_publish
-
-    outbox_publish(message_ids)
 
 
 def segment_triggers_poll(*, now: datetime) -> int:

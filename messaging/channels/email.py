@@ -15,9 +15,11 @@ import contextlib
 import logging
 import re
 import smtplib
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
 from html import escape, unescape
@@ -30,11 +32,10 @@ from django.utils.safestring import mark_safe
 
 from contacts.models import Contact
 from ledger.origins import origins_describe
-from messaging.channels.base import FAILED, RETRY, SENT, Outcome
+from messaging.channels.base import Attempt, OutboxStopped
 from messaging.email import links, rendering, smtp
 from messaging.email.mime import BulkEmail
 from messaging.email.rendering import RenderError
-from messaging.gates import email_refusals
 from messaging.models import EmailTemplate, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -378,12 +379,6 @@ def personalise(
     return compiled.render(data), token
 
 
-def held_back(messages: Sequence[OutboxMessage]) -> dict[int, str]:
-    """Messages that must not go out, with the reason: consent and the suppression list are
-    checked at send time."""
-    return email_refusals(messages)
-
-
 def _compiled_for(messages: Sequence[OutboxMessage]) -> dict[int, CompiledTemplate | RenderError]:
     """One compiled template per message: stored templates compiled once for the batch."""
     slugs = {m.payload["template"] for m in messages if m.payload.get("template")}
@@ -423,11 +418,11 @@ def _origin_names(messages: Sequence[OutboxMessage]) -> dict[tuple[str, int | No
 
 
 def _prepared(
-    messages: Sequence[OutboxMessage], outcomes: dict[int, Outcome]
+    messages: Sequence[OutboxMessage], refused: list[tuple[OutboxMessage, Attempt]]
 ) -> Iterator[tuple[OutboxMessage, BulkEmail, str] | None]:
     """Each message rendered and written when the sender asks for it, a stage at a time:
     None after each stage (render, links, MIME), then the e-mail. One that cannot be made is
-    recorded as failed in `outcomes` and skipped."""
+    added to `refused`, failed, and skipped."""
     people = contact_values(m.contact_id for m in messages)
     names = _origin_names(messages)
     compiled = _compiled_for(messages)
@@ -435,10 +430,10 @@ def _prepared(
         template = compiled[message.pk]
         contact, account = people.get(message.contact_id, (None, None))
         if contact is None:
-            outcomes[message.pk] = Outcome(FAILED, "the contact no longer exists")
+            refused.append((message, Attempt(ok=False, error="the contact no longer exists")))
             continue
         if isinstance(template, RenderError):
-            outcomes[message.pk] = Outcome(FAILED, str(template))
+            refused.append((message, Attempt(ok=False, error=str(template))))
             continue
         try:
             rendered, token = personalise(
@@ -449,7 +444,7 @@ def _prepared(
                 message_id=message.pk,
             )
         except RenderError as error:
-            outcomes[message.pk] = Outcome(FAILED, str(error))
+            refused.append((message, Attempt(ok=False, error=str(error))))
             continue
         yield None
         to = message.payload.get("to") or contact["email"]
@@ -465,7 +460,7 @@ def _prepared(
         try:
             email.prepare()
         except ValueError as error:  # an address or a header that cannot be written
-            outcomes[message.pk] = Outcome(FAILED, str(error))
+            refused.append((message, Attempt(ok=False, error=str(error))))
             continue
         yield message, email, rendered.subject
 
@@ -505,65 +500,101 @@ class _Ahead:
 class _Interrupted(Exception):
     """Sending stopped: the connection is gone or the server said later."""
 
+    def __init__(self, message: str, *, uncertain: bool = False):
+        super().__init__(message)
+        self.uncertain = uncertain  # the e-mail being answered may have been taken
 
-def _step(step: Callable[[], None], message: OutboxMessage, outcomes: dict[int, Outcome]) -> bool:
-    """One step of sending a message; False when it was refused for good (recorded as
-    failed). Any other error interrupts the batch: the connection cannot be trusted."""
+
+def _attempt(step: Callable[[], None], *, awaiting_answer: bool = False) -> Attempt:
+    """One step of sending a message. A refusal for good is a failed attempt; any other
+    error interrupts the batch, since the connection cannot be trusted. Lost while the
+    answer to a whole e-mail was awaited, the e-mail may have been taken."""
+    started = time.monotonic()
     try:
         step()
+    except OutboxStopped:
+        raise
     except Exception as error:
         if isinstance(error, ValueError) or _permanent(error):  # ValueError: an unwritable address
-            outcomes[message.pk] = Outcome(FAILED, str(error))
-            return False
-        raise _Interrupted(f"{type(error).__name__}: {error}") from error
-    return True
+            return Attempt(ok=False, error=str(error), status_code=getattr(error, "smtp_code", None))
+        never_taken = isinstance(
+            error, smtplib.SMTPResponseException | ConnectionRefusedError | socket.gaierror
+        )
+        raise _Interrupted(
+            f"{type(error).__name__}: {error}", uncertain=awaiting_answer and not never_taken
+        ) from error
+    return Attempt(ok=True, duration_ms=int((time.monotonic() - started) * 1000))
 
 
-def send_batch(messages: Sequence[OutboxMessage], *, now: datetime) -> dict[int, Outcome]:
-    """Render and send a batch over one back-end connection; what became of each message.
-    Each e-mail is made while the server answers the one before it (see `smtp`)."""
-    outcomes: dict[int, Outcome] = {}
-    connection = get_connection()
-    try:
-        connection.open()
-        sender = smtp.sender_for(connection)
-    except OSError as error:  # could not connect at all
-        with contextlib.suppress(Exception):
-            connection.close()
-        return {m.pk: Outcome(RETRY, f"{type(error).__name__}: {error}") for m in messages}
-    waiting: tuple[OutboxMessage, str] | None = None  # sent, the server's answer not read yet
-    ahead = _Ahead(_prepared(messages, outcomes))
-    started = False
-    try:
-        while True:
-            try:
-                item = ahead.next()
-            except Exception as error:
-                if not started:  # nothing reached the server: the caller puts the batch back
-                    raise
-                # Some e-mails are with the server: they are recorded as sent, the rest retried.
-                logger.exception("making an e-mail of the batch failed; the rest will be retried")
-                item, broken = None, _Interrupted(f"{type(error).__name__}: {error}")
-            else:
-                broken = None
-            if waiting is not None and _step(sender.finish, waiting[0], outcomes):
-                outcomes[waiting[0].pk] = Outcome(SENT, subject=waiting[1])
-            waiting = None
-            if broken is not None:
-                raise broken
-            if item is None:
-                break
-            message, email, subject = item
-            started = True
-            if _step(partial(sender.start, email, ahead.step), message, outcomes):
-                waiting = (message, subject)
-    except _Interrupted as error:  # this one and the rest go back, to be sent again later
-        for message in messages:
-            outcomes.setdefault(message.pk, Outcome(RETRY, str(error)))
-    finally:
-        with contextlib.suppress(Exception):  # a connection that will not close cleanly is dropped anyway
-            connection.close()
-    return outcomes
+class EmailChannel:
+    """E-mails, a batch over one connection of the configured Django back-end."""
+
+    name = "email"
+    category = "email"
+
+    def send_batch(
+        self, messages: Sequence[OutboxMessage], *, now: datetime, handover: Callable[[], None]
+    ) -> Iterator[tuple[OutboxMessage, Attempt]]:
+        """Render and send the messages in order, each yielded as soon as the server has
+        answered for it. Each e-mail is made while the server answers the one before it
+        (see `smtp`); the next is not started before the outbox has taken the answer."""
+        connection = get_connection()
+        try:
+            connection.open()
+            sender = smtp.sender_for(connection)
+        except OSError as error:  # could not connect at all
+            with contextlib.suppress(Exception):
+                connection.close()
+            for message in messages:
+                yield message, Attempt(ok=False, error=f"{type(error).__name__}: {error}", retryable=True)
+            return
+        refused: list[tuple[OutboxMessage, Attempt]] = []
+        ahead = _Ahead(_prepared(messages, refused))
+        answered: set[int] = set()
+        started = False
+        try:
+            while True:
+                try:
+                    item = ahead.next()
+                except Exception as error:
+                    if not started:  # nothing reached the server: the caller puts the batch back
+                        raise
+                    logger.exception("making an e-mail of the batch failed; the rest will be retried")
+                    raise _Interrupted(f"{type(error).__name__}: {error}") from error
+                finally:
+                    while refused:
+                        message, attempt = refused.pop(0)
+                        answered.add(message.pk)
+                        yield message, attempt
+                if item is None:
+                    break
+                message, email, subject = item
+                started = True
+                attempt = _attempt(
+                    partial(sender.start, email, ahead.step, handover),
+                    awaiting_answer=sender.answers_at_start,
+                )
+                if attempt.ok:
+                    attempt = _attempt(sender.finish, awaiting_answer=True)
+                answered.add(message.pk)
+                yield message, replace(attempt, summary=subject) if attempt.ok else attempt
+        except _Interrupted as error:
+            # The e-mail whose answer was lost may have been taken; the rest go back, to be sent later.
+            while refused:
+                message, attempt = refused.pop(0)
+                answered.add(message.pk)
+                yield message, attempt
+            for message in messages:
+                if message.pk not in answered:
+                    answered.add(message.pk)
+                    uncertain, error.uncertain = error.uncertain, False
+                    yield message, Attempt(ok=False, error=str(error), retryable=True, uncertain=uncertain)
+        finally:
+            with contextlib.suppress(Exception):  # a connection that will not close cleanly is dropped anyway
+                connection.close()
+
+
+CHANNEL = EmailChannel()
 
 
 def test_send(*, template: EmailTemplate, contact: Contact, to: str) -> Rendered:

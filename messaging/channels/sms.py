@@ -14,13 +14,17 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from messaging.channels.results import Attempt
+from contacts.models import Contact
+from messaging.channels.base import Attempt
+from messaging.models import OutboxMessage
 
 
 class SmsBackend:
@@ -103,3 +107,29 @@ def sms_backend() -> SmsBackend:
             f"SMS_BACKEND {settings.SMS_BACKEND!r} cannot be imported: {error}"
         ) from error
     return backend_class()
+
+
+class SmsChannel:
+    """Texts, one provider request each, through the back-end `SMS_BACKEND` names."""
+
+    name = "sms"
+    category = "sms"
+
+    def send_batch(
+        self, messages: Sequence[OutboxMessage], *, now: datetime, handover: Callable[[], None]
+    ) -> Iterator[tuple[OutboxMessage, Attempt]]:
+        backend = sms_backend()
+        phones = dict(
+            Contact.objects.filter(pk__in={m.contact_id for m in messages}).values_list("pk", "phone")
+        )
+        for message in messages:
+            payload = message.payload if isinstance(message.payload, dict) else {}
+            if not payload.get("body"):
+                yield message, Attempt(ok=False, error="the message's payload has no 'body'")
+                continue
+            to = payload.get("to") or phones.get(message.contact_id, "")
+            handover()
+            yield message, backend.send(to=to, body=payload["body"], key=message.key)
+
+
+CHANNEL = SmsChannel()

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 import httpx
 from django.conf import settings
 
-from messaging.channels.results import Attempt
+from messaging.channels.base import Attempt
+from messaging.models import OutboxMessage
 from messaging.signing import SIGNATURE_HEADER, signature_header
 
 
@@ -42,3 +45,24 @@ def webhook_post(*, url: str, body, key: str, secret: str | None = None) -> Atte
         duration_ms=int((time.monotonic() - started) * 1000),
         text=response.text,
     )
+
+
+class WebhookChannel:
+    """Signed JSON posts, one request each, to the URL each message names."""
+
+    name = "webhook"
+    category = "webhook"
+
+    def send_batch(
+        self, messages: Sequence[OutboxMessage], *, now: datetime, handover: Callable[[], None]
+    ) -> Iterator[tuple[OutboxMessage, Attempt]]:
+        for message in messages:
+            payload = message.payload if isinstance(message.payload, dict) else {}
+            if not payload.get("url"):
+                yield message, Attempt(ok=False, error="the message's payload has no 'url'")
+                continue
+            handover()
+            yield message, webhook_post(url=payload["url"], body=payload.get("body", {}), key=message.key)
+
+
+CHANNEL = WebhookChannel()

@@ -27,13 +27,20 @@ from messaging.email.mime import PLAIN_ADDRESS, BulkEmail
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
+def _nothing() -> None:
+    pass
+
+
 class OneByOne:
     """Any back-end: each e-mail sent and answered by `send_messages`."""
+
+    answers_at_start = True  # `start` hands the e-mail over and has its answer
 
     def __init__(self, backend):
         self.backend = backend
 
-    def start(self, email: BulkEmail, idle: Callable[[], None] = lambda: None) -> None:
+    def start(self, email: BulkEmail, idle: Callable[[], None] = _nothing, handover=_nothing) -> None:
+        handover()
         self.backend.send_messages([email])
 
     def finish(self) -> None:
@@ -42,6 +49,8 @@ class OneByOne:
 
 class Overlapped:
     """`start` sends an e-mail up to its body; `finish` reads the server's answer to it."""
+
+    answers_at_start = False
 
     def __init__(self, backend: SmtpBackend):
         self.backend = backend
@@ -59,8 +68,9 @@ class Overlapped:
         idle()
         return self.client.getreply()
 
-    def start(self, email: BulkEmail, idle: Callable[[], None] = lambda: None) -> None:
-        """MAIL, RCPT and DATA, then the body; `idle` runs while each answer is on its way."""
+    def start(self, email: BulkEmail, idle: Callable[[], None] = _nothing, handover=_nothing) -> None:
+        """MAIL, RCPT and DATA, then the body; `idle` runs while each answer is on its way,
+        and `handover` before the body, which alone makes the server take the e-mail."""
         sender = self._address(email.from_email)
         recipients = [self._address(address) for address in email.recipients()]
         data, eight_bit = email.smtp_bytes(eight_bit=self.eight_bit)
@@ -89,6 +99,7 @@ class Overlapped:
             data = _LEADING_DOT.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
+        handover()
         self.client.send(data + b".\r\n")
 
     def finish(self) -> None:

@@ -30,6 +30,7 @@ from campaigns.services import campaign_enroll
 from common.db import database_url
 from contacts.models import Contact
 from messaging.models import OutboxMessage
+from messaging.outbox import outbox_tick
 from tests.campaigns.conftest import published
 from tests.factories import ContactFactory
 from tests.worker import WorkerProcess
@@ -59,7 +60,7 @@ def short_leases(settings):
     """The tick (in this process) hands out batches for 2 s and publishes a message that
     is still pending after 2 s again."""
     settings.CAMPAIGNS_LEASE_SECONDS = 2
-    settings.CAMPAIGNS_REDELIVER_SECONDS = 2
+    settings.OUTBOX_REDELIVER_SECONDS = 2
 
 
 @pytest.fixture
@@ -109,6 +110,7 @@ class RowLock:
 def _settled(worker: WorkerProcess) -> bool:
     """Beat's part, then: is every enrollment finished and every message sent?"""
     tick(now=timezone.now())
+    outbox_tick(now=timezone.now())
     return (
         not Enrollment.objects.filter(status__in=LIVE).exists()
         and not OutboxMessage.objects.exclude(status="sent").exists()

@@ -14,8 +14,7 @@ from contacts.selectors import suppression_get
 from ledger.models import Action
 from messaging.channels.sms import TwilioBackend, sms_backend
 from messaging.models import DeliveryAttempt, OutboxMessage
-from messaging.outbox import outbox_deliver
-from messaging.outbox_retries import channel_deliver, retries_claim
+from messaging.outbox import outbox_deliver, outbox_due_claim
 from messaging.signing import twilio_signature
 from tests.factories import ContactFactory
 from tests.messaging.conftest import sms_message
@@ -208,16 +207,16 @@ def test_a_retry_waits_in_the_database_until_it_is_due(as_robot, subscriber, twi
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         message = sms_message(subscriber)
-        assert channel_deliver(message_id=message.pk, now=start) == "pending"
+        assert outbox_deliver(message_id=message.pk, now=start) == "pending"
 
     # when the tick looks before and after the backoff
-    early = retries_claim(now=start + timedelta(seconds=29))
-    due = retries_claim(now=start + timedelta(seconds=30))
-    again = retries_claim(now=start + timedelta(seconds=31))
+    early = outbox_due_claim(now=start + timedelta(seconds=29))
+    due = outbox_due_claim(now=start + timedelta(seconds=30))
+    again = outbox_due_claim(now=start + timedelta(seconds=31))
 
     # then it is handed out once, when due, and the second attempt sends it
     assert (early, due, again) == ([], [message.pk], [])
-    assert channel_deliver(message_id=message.pk, now=start + timedelta(seconds=31)) == "sent"
+    assert outbox_deliver(message_id=message.pk, now=start + timedelta(seconds=31)) == "sent"
     assert list(DeliveryAttempt.objects.filter(message=message).values_list("number", "status_code")) == [
         (1, 503), (2, 201),
     ]  # fmt: skip

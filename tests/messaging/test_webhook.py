@@ -9,8 +9,7 @@ from django.utils import timezone
 from contacts.services import suppression_add
 from ledger.models import Action
 from messaging.models import DeliveryAttempt, OutboxMessage
-from messaging.outbox import outbox_deliver
-from messaging.outbox_retries import backoff, channel_deliver, retries_claim
+from messaging.outbox import backoff, outbox_deliver, outbox_due_claim
 from messaging.signing import signature_header, signature_valid
 from tests.factories import ContactFactory
 from tests.messaging.conftest import webhook_message
@@ -68,16 +67,16 @@ def test_failures_retry_with_backoff_until_the_endpoint_answers_and_each_try_is_
     now = timezone.now()
 
     # when the worker tries, and the tick hands it back each time it is due
-    first = channel_deliver(message_id=message.pk, now=now)
+    first = outbox_deliver(message_id=message.pk, now=now)
     message.refresh_from_db()
     second_due = message.next_attempt_at
-    assert retries_claim(now=second_due - timedelta(seconds=1)) == []
-    assert retries_claim(now=second_due) == [message.pk]
-    second = channel_deliver(message_id=message.pk, now=second_due)
+    assert outbox_due_claim(now=second_due - timedelta(seconds=1)) == []
+    assert outbox_due_claim(now=second_due) == [message.pk]
+    second = outbox_deliver(message_id=message.pk, now=second_due)
     message.refresh_from_db()
     third_due = message.next_attempt_at
-    assert retries_claim(now=third_due) == [message.pk]
-    third = channel_deliver(message_id=message.pk, now=third_due)
+    assert outbox_due_claim(now=third_due) == [message.pk]
+    third = outbox_deliver(message_id=message.pk, now=third_due)
 
     # then
     assert (first, second, third) == ("pending", "pending", "sent")
@@ -97,7 +96,7 @@ def test_a_slow_endpoint_times_out_and_is_retried(as_robot, local_server, settin
     local_server.replies = [Reply(status=200, delay=1.5)]
     message = webhook_message(ContactFactory(), url=local_server.url)
 
-    assert channel_deliver(message_id=message.pk, now=timezone.now()) == "pending"
+    assert outbox_deliver(message_id=message.pk, now=timezone.now()) == "pending"
 
     attempt = DeliveryAttempt.objects.get(message=message)
     assert attempt.status_code is None
@@ -109,7 +108,7 @@ def test_a_client_error_is_not_retried(as_robot, local_server):
     local_server.replies = [Reply(status=410, body=b"gone")]
     message = webhook_message(ContactFactory(), url=local_server.url)
 
-    assert channel_deliver(message_id=message.pk, now=timezone.now()) == "failed"
+    assert outbox_deliver(message_id=message.pk, now=timezone.now()) == "failed"
 
     message.refresh_from_db()
     assert (message.error, message.next_attempt_at) == ("HTTP 410: gone", None)
@@ -123,22 +122,22 @@ def test_it_gives_up_after_the_last_attempt(as_robot, local_server):
 
     statuses = []
     for _ in range(4):  # OUTBOX_MAX_ATTEMPTS in the tests
-        statuses.append(channel_deliver(message_id=message.pk, now=now))
+        statuses.append(outbox_deliver(message_id=message.pk, now=now))
         now += timedelta(hours=1)
 
     assert statuses == ["pending", "pending", "pending", "failed"]
     assert DeliveryAttempt.objects.filter(message=message).count() == 4
-    assert channel_deliver(message_id=message.pk, now=now) == "skipped"
+    assert outbox_deliver(message_id=message.pk, now=now) == "skipped"
 
 
 def test_the_tick_also_picks_up_a_first_attempt_whose_task_was_lost(as_robot, local_server):
     message = webhook_message(ContactFactory(), url=local_server.url)
     created = message.created_at
 
-    assert retries_claim(now=created + timedelta(seconds=30)) == []
-    assert retries_claim(now=created + timedelta(minutes=3)) == [message.pk]
+    assert outbox_due_claim(now=created + timedelta(seconds=30)) == []
+    assert outbox_due_claim(now=created + timedelta(minutes=3)) == [message.pk]
     # leased: the next tick leaves it to the worker that has it
-    assert retries_claim(now=created + timedelta(minutes=4)) == []
+    assert outbox_due_claim(now=created + timedelta(minutes=4)) == []
 
 
 def test_an_erased_persons_data_is_not_posted(as_robot, local_server):
@@ -146,14 +145,14 @@ def test_an_erased_persons_data_is_not_posted(as_robot, local_server):
     suppression_add(channel="email", address=contact.email, reason="erased")
     message = webhook_message(contact, url=local_server.url)
 
-    assert channel_deliver(message_id=message.pk, now=timezone.now()) == "suppressed"
+    assert outbox_deliver(message_id=message.pk, now=timezone.now()) == "suppressed"
     assert local_server.requests == []
 
 
 def test_the_delivery_log_shows_in_the_admin(admin_client, as_robot, local_server):
     local_server.replies = [Reply(status=503, body=b"try later")]
     message = webhook_message(ContactFactory(), url=local_server.url)
-    channel_deliver(message_id=message.pk, now=timezone.now())
+    outbox_deliver(message_id=message.pk, now=timezone.now())
 
     page = admin_client.get(f"/admin/messaging/outboxmessage/{message.pk}/change/")
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from messaging.models import DeliveryAttempt, OutboxMessage
-from messaging.tasks import outbox_deliver_task, outbox_retry_task
+from messaging.tasks import outbox_deliver_task, outbox_tick_task
 from tests.factories import ContactFactory
 from tests.messaging.conftest import webhook_message
 from tests.messaging.httpserver import Reply
@@ -41,7 +41,7 @@ def test_a_failed_webhook_is_retried_by_the_tick_and_delivered(worker, local_ser
         time.monotonic() < deadline
         and not OutboxMessage.objects.filter(pk=message.pk, status="sent").exists()
     ):
-        outbox_retry_task.delay()
+        outbox_tick_task.delay()
         time.sleep(0.5)
 
     # then

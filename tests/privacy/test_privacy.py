@@ -21,7 +21,7 @@ from ledger.context import Actor, acting_as
 from ledger.models import Action
 from messaging.feedback import sms_reply_receive
 from messaging.models import OutboxMessage
-from messaging.outbox_retries import channel_deliver
+from messaging.outbox import outbox_deliver
 from privacy.services import contact_erase, contact_export
 from tests.campaigns.conftest import published, run_due
 from tests.factories import UserFactory
@@ -103,7 +103,7 @@ def person(settings, local_server, mailoutbox):
         run_due()
         local_server.replies = [Reply(status=500, body=f"unknown lead {EMAIL}".encode())]
         hook = webhook_message(contact, url=local_server.url, body={"email": EMAIL, "name": "Zoelle"})
-        channel_deliver(message_id=hook.pk, now=timezone.now())
+        outbox_deliver(message_id=hook.pk, now=timezone.now())
         sms_message(Contact.objects.get(pk=contact.pk))
         sms_reply_receive(from_number="+33612345699", body="STOP please, Zoelle", source="sms inbound")
     assert len(mailoutbox) == 1 and "Zoelle" in mailoutbox[0].subject
