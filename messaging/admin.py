@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from common.admin_saving import adopt
@@ -27,6 +28,7 @@ from messaging.models import (
     OutboxMessage,
     SendingRule,
 )
+from messaging.outbox import outbox_unknown_mark_sent, outbox_unknown_send_again
 
 
 class DeliveryLog(admin.TabularInline):
@@ -98,6 +100,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_select_related = ["contact"]
     search_fields = ["contact__email", "key"]
     show_full_result_count = False
+    actions = ["send_again", "mark_sent"]
 
     def has_add_permission(self, request):
         return False
@@ -105,9 +108,39 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_decide_permission(self, request):
+        """Deciding about a message whose fate is unknown is a change to it."""
+        return request.user.has_perm("messaging.change_outboxmessage")
+
     @admin.display(description="campaign")
     def origin(self, message):
         return origin_link(message)
+
+    @admin.action(description="Send the selected unknown messages again", permissions=["decide"])
+    def send_again(self, request, queryset):
+        done = outbox_unknown_send_again(
+            message_ids=list(queryset.values_list("pk", flat=True)), now=timezone.now()
+        )
+        self._decided(request, queryset, done, "will be sent again")
+
+    @admin.action(description="Mark the selected unknown messages as sent", permissions=["decide"])
+    def mark_sent(self, request, queryset):
+        done = outbox_unknown_mark_sent(
+            message_ids=list(queryset.values_list("pk", flat=True)), now=timezone.now()
+        )
+        self._decided(request, queryset, done, "marked as sent")
+
+    def _decided(self, request, queryset, done: int, what: str) -> None:
+        self.message_user(
+            request, f"{done} message(s) {what}.", messages.SUCCESS if done else messages.WARNING
+        )
+        if done < len(queryset):
+            self.message_user(
+                request,
+                f"{len(queryset) - done} left as they were: "
+                "only messages whose fate is unknown are decided here.",
+                messages.WARNING,
+            )
 
 
 # --- e-mail templates ----------------------------------------------------------------------

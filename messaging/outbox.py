@@ -26,6 +26,7 @@ and at most one per killed worker thread waits for a person.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -42,7 +43,7 @@ from django.utils import timezone
 
 from ledger.context import current_actor_or_none
 from ledger.origins import Origin, origins_describe
-from ledger.services import ActionEntry, action_insert_sql
+from ledger.services import ActionEntry, action_insert_sql, action_record_many
 from messaging import dispatch, gates
 from messaging.channels import CHANNELS
 from messaging.channels.base import FAILED, RETRY, SENT, UNKNOWN, Attempt, Channel, OutboxStopped
@@ -201,7 +202,10 @@ class _Marks:
 
     def add(self, sql: str, params: list) -> None:
         if self.pool is None:
-            _execute(sql, params)
+            try:
+                _execute(sql, params)
+            except ClaimLost as error:
+                raise OutboxStopped(str(error)) from error
         else:
             self.last = self.pool.submit(_execute, sql, params)
 
@@ -224,9 +228,15 @@ def _close() -> None:
     connection.close()
 
 
+class ClaimLost(Exception):
+    pass
+
+
 def _execute(sql: str, params: list) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if cursor.description is not None and not cursor.fetchone()[0]:
+            raise ClaimLost("the message was taken up by the outbox tick: its worker's lease had run out")
 
 
 def _send(channel: Channel, batch: list[OutboxMessage], *, claim: uuid.UUID, now: datetime) -> dict[int, str]:
@@ -280,13 +290,19 @@ def _mark(
             status = Status.FAILED
     error = UNKNOWN_ERROR if status == Status.UNKNOWN else attempt.error
     outbox, log = OutboxMessage._meta.db_table, DeliveryAttempt._meta.db_table
+    # `ours` tells the worker whether the message was still its own: if the tick took its
+    # claim up (the lease ran out while the worker was slow), it must stop handing more over.
+    # Sent, a message the tick had called unknown is marked sent all the same.
     sql = f"""
-        WITH marked AS (
-            UPDATE {outbox}
+        WITH prior AS (
+            SELECT id, claim AS held FROM {outbox} WHERE id = %s FOR UPDATE
+        ), marked AS (
+            UPDATE {outbox} m
                SET status = %s, sent_at = %s, error = %s, next_attempt_at = %s,
                    claim = NULL, lease_until = NULL
-             WHERE id = %s AND (claim = %s OR (status = 'unknown' AND %s))
-            RETURNING id
+              FROM prior
+             WHERE m.id = prior.id AND (prior.held = %s OR (m.status = 'unknown' AND %s))
+            RETURNING m.id, prior.held = %s AS ours
         ), logged AS (
             INSERT INTO {log} (message_id, number, attempted_at, status_code, duration_ms, ok, error,
                                provider_id)
@@ -295,18 +311,18 @@ def _mark(
         )
     """  # noqa: S608 - table names from the models, every value a parameter
     params = [
+        message.pk,
         status, now if status == Status.SENT else None, error[:5000], next_attempt_at,
-        message.pk, claim, attempt.ok,
+        claim, attempt.ok, claim,
         message.attempts, now, attempt.status_code, attempt.duration_ms, attempt.ok,
         attempt.error[:5000], attempt.provider_id[:100],
     ]  # fmt: skip
     action = _action(message, attempt, status=status, channel=channel, origin=origin, now=now)
-    if action is None:
-        sql += "SELECT id FROM marked"
-    else:
+    if action is not None:
         insert, values = action
-        sql += insert
+        sql += f", acted AS ({insert})"
         params += values
+    sql += " SELECT COALESCE(bool_and(ours), false) FROM marked"
     return status, sql, params
 
 
@@ -348,12 +364,15 @@ def _put_back(
     """Messages claimed but never handed over: pending again with their next attempt, or
     failed after the last one."""
     attempt = Attempt(ok=False, error=error, retryable=True)
-    return {
-        message.pk: _mark(
+    statuses = {}
+    for message in messages:
+        status, sql, params = _mark(
             message, attempt, channel=CHANNELS[message.channel], claim=claim, origin=None, now=now
         )
-        for message in messages
-    }
+        with contextlib.suppress(ClaimLost):  # the tick has it already
+            _execute(sql, params)
+            statuses[message.pk] = status
+    return statuses
 
 
 # --- the tick: claims lost with their worker, messages due --------------------------------------
@@ -457,3 +476,55 @@ def outbox_flush(*, now: datetime, older_than: timedelta = FLUSH_AFTER, limit: i
         statuses = outbox_deliver_batch(message_ids=ids[start : start + BATCH_SIZE], now=now)
         sent += sum(1 for status in statuses.values() if status == Status.SENT)
     return sent
+
+
+# --- what people decide about messages whose fate is unknown --------------------------------
+
+
+@transaction.atomic
+def outbox_unknown_send_again(*, message_ids: Sequence[int], now: datetime) -> int:
+    """A person decided that these unknown messages did not go out: they are sent again,
+    handed to a worker after commit. Each decision is the person's action in the ledger."""
+    messages = list(
+        OutboxMessage.objects.select_for_update().filter(pk__in=list(message_ids), status=Status.UNKNOWN)
+    )
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+        status=Status.PENDING, error="", next_attempt_at=now
+    )
+    _decisions_record(messages, verb="message.sent_again", now=now)
+    ids = sorted(m.pk for m in messages)
+    if ids:
+        transaction.on_commit(lambda: dispatch.outbox_publish(ids))
+    return len(ids)
+
+
+@transaction.atomic
+def outbox_unknown_mark_sent(*, message_ids: Sequence[int], now: datetime) -> int:
+    """A person found that these unknown messages did go out (the provider's log, the
+    recipient): they are sent. Each decision is the person's action in the ledger."""
+    messages = list(
+        OutboxMessage.objects.select_for_update().filter(pk__in=list(message_ids), status=Status.UNKNOWN)
+    )
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+        status=Status.SENT, sent_at=now, error=""
+    )
+    _decisions_record(messages, verb="message.marked_sent", now=now)
+    return len(messages)
+
+
+def _decisions_record(messages: Sequence[OutboxMessage], *, verb: str, now: datetime) -> None:
+    origins = origins_describe((m.origin_type, m.origin_id) for m in messages)
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=CHANNELS[m.channel].category,
+                verb=verb,
+                contact_id=m.contact_id,
+                origin=origins.get((m.origin_type, m.origin_id)),
+                channel=m.channel,
+                details={"message": m.pk},
+                occurred_at=now,
+            )
+            for m in messages
+        ]
+    )
