@@ -12,24 +12,11 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from campaigns import journey_graph, journey_svg, services
-from campaigns.engine.graph import SETTABLE_FIELDS, STEP_TYPES
+from campaigns.editor import step_options, step_type_names, steps_described
 from campaigns.models import Campaign, Enrollment, StepRun, Trigger
 from campaigns.selectors import BACKTEST_MAX_DAYS, campaign_backtest, campaign_placement, campaign_stats
+from campaigns.steps import step_types
 from common.admin_saving import adopt
-from messaging.models import EmailTemplate
-from routing.models import Team
-
-STEP_TYPE_NAMES = {
-    "wait": "Wait", "branch": "Branch", "random_split": "Random split", "send_email": "Send e-mail",
-    "add_tag": "Add tag", "remove_tag": "Remove tag", "set_field": "Set field",
-    "adjust_score": "Adjust score",
-    "set_lifecycle_stage": "Set lifecycle stage", "exit": "Exit",
-    "wait_until_time": "Wait until a time", "wait_until_date": "Wait until a date",
-    "wait_for_event": "Wait for an event", "send_sms": "Send SMS", "webhook": "Call a webhook",
-    "assign_owner": "Assign an owner", "create_task": "Create a task", "add_to_list": "Add to a list",
-    "remove_from_list": "Remove from a list", "enroll_campaign": "Enroll in a campaign",
-}  # fmt: skip
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class IndentedJSONEncoder(json.JSONEncoder):
@@ -60,7 +47,7 @@ class CampaignAdminForm(forms.ModelForm):
         }
         help_texts = {
             "steps": 'A list of steps, each {"key": "...", "type": "...", ...}; types: '
-            + ", ".join(STEP_TYPES)
+            + ", ".join(step_types())
             + ". A step goes on to its “next”, else to the one below it.",
         }
 
@@ -257,7 +244,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 form.add_error(None, str(error))
             else:
                 for row in result["steps"]:
-                    row["name"] = STEP_TYPE_NAMES.get(row["type"], row["type"])
+                    row["name"] = step_type_names().get(row["type"], row["type"])
         backtest_form = BacktestForm(request.GET if "days" in request.GET else None)
         backtest = None
         if backtest_form.is_valid():
@@ -306,16 +293,14 @@ class CampaignAdmin(admin.ModelAdmin):
         if not stats["steps"]:
             return "No steps yet."
         steps = campaign.version.steps if campaign.version_id else campaign.steps
-        named = [step["template"] for step in steps if step.get("template")]
-        templates = dict(EmailTemplate.objects.filter(slug__in=named).values_list("slug", "name"))
         goal_tree = campaign.version.goal if campaign.version_id else campaign.goal
         goal = None
         if stats["goal"] is not None:
             goal = {**stats["goal"], "sentence": _sentence(goal_tree)}
         graph = journey_svg.render(
             journey_graph.layout(steps),
-            names=STEP_TYPE_NAMES,
-            details={step["key"]: describe(step, templates=templates) for step in steps},
+            names=step_type_names(),
+            details=steps_described(steps),
             counts={row["key"]: row for row in stats["steps"]},
             entry=_ways_in(campaign),
             goal=goal,
@@ -376,88 +361,6 @@ class CampaignAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{campaign.name}: version {version.number} published{movable}", messages.SUCCESS
                 )
-
-
-def describe(step: dict, *, templates: dict[str, str] | None = None) -> str:
-    match step["type"]:
-        case "wait":
-            parts = [f"{step[unit]} {unit}" for unit in ("days", "hours", "minutes") if step.get(unit)]
-            return "for " + ", ".join(parts)
-        case "branch":
-            from segments.conditions.explain import explain
-            from segments.evaluation import parsed
-
-            try:
-                return f"if {explain(parsed(step['conditions']))}"
-            except ValueError:
-                return "(conditions no longer valid)"
-        case "random_split":
-            return " / ".join(f"{path['percent']}%" for path in step["paths"])
-        case "send_email":
-            if step.get("template"):
-                return f"“{(templates or {}).get(step['template'], step['template'])}” (template)"
-            return f"“{step['subject']}”"
-        case "add_tag" | "remove_tag":
-            return ", ".join(step["tags"])
-        case "set_field":
-            return f"{step['field']} = {step['value']}"
-        case "adjust_score":
-            return f"{step['by']:+d}"
-        case "set_lifecycle_stage":
-            return step["stage"]
-        case "wait_until_time":
-            days = step.get("weekdays")
-            on = f" on {', '.join(WEEKDAYS[day] for day in days)}" if days else ""
-            return f"until {step['time']}{on}, in the contact's time zone"
-        case "wait_until_date":
-            shifts = ((step.get("days", 0), "days"), (step.get("hours", 0), "hours"))
-            moved = ", ".join(f"{value:+d} {unit}" for value, unit in shifts if value)
-            at = f" at {step['time']}" if step.get("time") else ""
-            return f"until {step['date']}{' ' + moved if moved else ''}{at}"
-        case "wait_for_event":
-            parts = [f"{step[unit]} {unit}" for unit in ("days", "hours", "minutes") if step.get(unit)]
-            where = ", ".join(f"{key} = {value}" for key, value in (step.get("properties") or {}).items())
-            return f"{' or '.join(step['kinds'])}{f' ({where})' if where else ''}, at most {', '.join(parts)}"
-        case "send_sms":
-            return f"“{step['body'][:60]}”"
-        case "webhook":
-            return f"POST {step['url']}"
-        case "assign_owner":
-            return f"team {step['team']}" if step.get("team") else "by the routing rules"
-        case "create_task":
-            who, due = step.get("assignee", "owner"), step.get("due_hours", 24)
-            return f"“{step['title']}” for {who}, due in {due} h"
-        case "add_to_list" | "remove_from_list":
-            return step["list"]
-        case "enroll_campaign":
-            name = Campaign.objects.filter(pk=step["campaign"]).values_list("name", flat=True).first()
-            return name or f"campaign {step['campaign']} (gone)"
-    return ""
-
-
-def step_options(*, campaign: Campaign | None) -> dict:
-    """What the step forms offer: the step types with their names, and the things steps
-    name (e-mail templates, teams, static lists, other campaigns, stages, touchpoint kinds),
-    with the rule builder's catalog for branches."""
-    from contacts.models import LifecycleStage
-    from segments.models import Segment
-    from segments.selectors import builder_catalog
-
-    others = Campaign.objects.order_by("name")
-    if campaign is not None and campaign.pk:
-        others = others.exclude(pk=campaign.pk)
-    return {
-        "types": [[kind, STEP_TYPE_NAMES.get(kind, kind)] for kind in STEP_TYPES],
-        "templates": list(EmailTemplate.objects.order_by("name").values_list("slug", "name")),
-        "teams": list(Team.objects.order_by("name").values_list("slug", "name")),
-        "lists": list(
-            Segment.objects.filter(kind=Segment.Kind.STATIC).order_by("name").values_list("slug", "name")
-        ),
-        "campaigns": list(others.values_list("pk", "name")[:500]),
-        "stages": list(LifecycleStage.choices),
-        "fields": list(SETTABLE_FIELDS),
-        "rules": builder_catalog(),
-    }
 
 
 def _sentence(tree) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from campaigns.steps import step_type
+
 ENTRY = "@entry"  # never a step key: keys start with a letter or a digit
 
 NODE_WIDTH = 236
@@ -72,19 +74,12 @@ class Graph:
 
 def exits(steps: Sequence[Mapping], index: int) -> list[tuple[str, str]]:
     """(label, target key) for every way out of the step at index; "" as target ends the
-    journey. The same reading of the steps as the engine's (Journey.following, resume)."""
+    journey. The same reading of the steps as the engine's (its type's exits, Journey.following)."""
     step = steps[index]
-    kind = step.get("type")
-    if kind == "exit":
-        return []
-    if kind == "branch":
-        return [("yes", step.get("yes") or ""), ("no", step.get("no") or "")]
-    if kind == "wait_for_event":
-        return [("event came", step.get("yes") or ""), ("timed out", step.get("no") or "")]
-    if kind == "random_split":
-        paths = step.get("paths") if isinstance(step.get("paths"), list) else []
-        paths = [path for path in paths if isinstance(path, Mapping)]
-        return [(f"{path.get('percent', '?')}%", path.get("next") or "") for path in paths]
+    kind = step_type(step["type"]) if isinstance(step.get("type"), str) else None
+    named = kind.exits_of(dict(step)) if kind is not None else None
+    if named is not None:
+        return named
     if "next" in step:
         return [("", step.get("next") or "")]
     following = steps[index + 1].get("key", "") if index + 1 < len(steps) else ""

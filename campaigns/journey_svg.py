@@ -11,13 +11,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from campaigns.journey_graph import Graph, Node
+from campaigns.steps import step_type
 
-CATEGORY = {
-    "wait": "wait", "wait_until_time": "wait", "wait_until_date": "wait", "wait_for_event": "wait",
-    "branch": "branch", "random_split": "branch",
-    "send_email": "message", "send_sms": "message", "webhook": "message",
-    "exit": "exit",
-}  # fmt: skip
 COUNTS = (("entered", "entered"), ("waiting", "waiting"), ("completed", "done"), ("failed", "failed"))
 SANS_EM = 0.56  # a sans-serif character's mean width, in ems, to fit text in a box
 MONO_EM = 0.62
@@ -174,5 +169,7 @@ def _step(node: Node, names, details, row: Mapping[str, int], goal: Mapping | No
     if goal:
         entered = row.get("came", 0)
         title += f" {row.get('goal', 0)} of the {entered} who came here reach the goal now."
-    css = f"jg-step jg-{CATEGORY.get(kind, 'action')}{'' if node.reached else ' jg-unreached'}"
+    registered = step_type(kind) if isinstance(kind, str) else None
+    category = registered.category if registered is not None else "action"
+    css = f"jg-step jg-{category}{'' if node.reached else ' jg-unreached'}"
     return _box(node, css, title, inner, step=node.id, type=kind)

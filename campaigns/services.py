@@ -19,13 +19,13 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.engine.advance import enrollment_finish, enrollments_advance
-from campaigns.engine.clock import parse_time
 from campaigns.engine.enroll import NotEnrollable, enroll, enrollments_publish
-from campaigns.engine.graph import GraphError, validate
-from campaigns.engine.steps import has_properties
+from campaigns.engine.journey import GraphError, validate
 from campaigns.engine.triggers import active_triggers, events_wake
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
 from campaigns.origins import campaign_actor
+from campaigns.steps.wait_for_event import has_properties
+from common.clock import parse_time
 from contacts.models import Contact, Touchpoint
 from contacts.normalize import normalize_email
 from ledger.context import acting_as, current_actor

@@ -111,6 +111,21 @@ class NodeResult:
     children: tuple[NodeResult, ...] = ()
 
 
+def matching_contacts(tree: Any, *, contact_ids, now: datetime, known: Known | None = None) -> set[int]:
+    """Those of the contacts for whom a condition tree holds: the segments' own SQL, one query."""
+    if not contact_ids:
+        return set()
+    sql, params = matching_ids_sql(parsed(tree, known=known), now=now, contact_ids=True, known=known)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, list(contact_ids)])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def holds_for(tree: Any, *, contact_id: int, now: datetime, known: Known | None = None) -> bool:
+    """A condition tree for one contact: the segments' own evaluation."""
+    return matches(parsed(tree, known=known), contact_id=contact_id, now=now, known=known)
+
+
 def why(node: Node, *, contact_id: int, now: datetime) -> NodeResult:
     """Every node's answer for one contact, in one query: the contact page's "why"."""
     flat: list[tuple[str, Node]] = []

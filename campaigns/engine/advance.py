@@ -3,8 +3,8 @@
 A batch of due enrollments is locked at once (FOR UPDATE SKIP LOCKED: a second task handed
 the same rows skips them while the first works, and afterwards finds them no longer due)
 and moves in one transaction. All enrollments standing at the same step run it together,
-as one set-based operation of its kind (`campaigns.engine.sets`); a kind without one runs
-contact by contact through `steps.run`, each in a savepoint of its own. Each step first
+as one set-based operation of its type (the type's `run_set`, campaigns.steps); a type
+without one runs contact by contact (`run`), each in a savepoint of its own. Each step first
 writes its StepRuns, whose unique key (enrollment, step, visit) is the last line of
 defence: a step that already ran is followed, not run again. At the end every enrollment
 of the batch is written back with one UPDATE, and its end recorded in the ledger.
@@ -25,17 +25,16 @@ from datetime import datetime, timedelta
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from campaigns.engine import sets
-from campaigns.engine import steps as step_runners
+from campaigns.engine import running
 from campaigns.engine.errors import TRANSIENT_ERRORS
-from campaigns.engine.graph import Journey
-from campaigns.engine.steps import Outcome
+from campaigns.engine.journey import Journey
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, StepRun
 from campaigns.origins import campaign_actor
+from campaigns.steps.base import Outcome
 from ledger.context import acting_as
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
-from segments.evaluation import Known
+from segments.evaluation import Known, matching_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +152,9 @@ class _Batch:
     def _not_held(self, step: dict, group: list[Enrollment]) -> list[Enrollment]:
         """Those the channel's frequency cap and quiet hours let send now; the others wait at
         the step, not yet run, until the moment they may (`context.held` says why)."""
-        if step["type"] not in step_runners.CHANNEL_OF_STEP:
+        if running.sending_channel(step) is None:
             return group
-        holds = step_runners.holds_for(step, contact_ids=[e.contact_id for e in group], now=self.now)
+        holds = running.holds(step, contact_ids=[e.contact_id for e in group], now=self.now)
         free = []
         for enrollment in group:
             hold = holds.get(enrollment.contact_id)
@@ -184,19 +183,17 @@ class _Batch:
                 outcomes[enrollment.pk] = Outcome(next=detail.get("next", ""), exit=detail.get("exit", False))
         if not fresh:
             return outcomes
-        runner = sets.RUNNERS.get(step["type"])
         done = None
-        if runner is not None:
-            try:
-                with transaction.atomic():
-                    done = runner(step, fresh, journey=journey, now=self.now, known=self.known)
-            except _CONNECTION_ERRORS:
-                raise
-            except Exception:
-                logger.warning(
-                    "step %s (%s) failed for a batch of %d; running it contact by contact",
-                    step["key"], step["type"], len(fresh), exc_info=True,
-                )  # fmt: skip
+        try:
+            with transaction.atomic():
+                done = running.steps_run(step, fresh, journey=journey, now=self.now, known=self.known)
+        except _CONNECTION_ERRORS:
+            raise
+        except Exception:
+            logger.warning(
+                "step %s (%s) failed for a batch of %d; running it contact by contact",
+                step["key"], step["type"], len(fresh), exc_info=True,
+            )  # fmt: skip
         if done is None:
             done = self._one_by_one(step, journey, fresh)
         self._record_runs(step["key"], fresh, done)
@@ -208,7 +205,7 @@ class _Batch:
         for enrollment in fresh:
             try:
                 with transaction.atomic():
-                    outcome = step_runners.run(
+                    outcome = running.step_run(
                         step, enrollment=enrollment, journey=journey, now=self.now, known=self.known
                     )
             except _CONNECTION_ERRORS:
@@ -320,7 +317,7 @@ class _Batch:
             if enrollment.version.goal:
                 by_version[enrollment.version_id].append(enrollment)
         for group in by_version.values():
-            contacts = sets.matching_contacts(
+            contacts = matching_contacts(
                 group[0].version.goal,
                 contact_ids=[e.contact_id for e in group],
                 now=self.now,
@@ -358,7 +355,7 @@ class _Batch:
                 enrollment.status = Enrollment.Status.ACTIVE
                 if enrollment.pk in ended:
                     journey = self.journeys[enrollment.version_id]
-                    self._move(enrollment, step_runners.resume(enrollment=enrollment, journey=journey))
+                    self._move(enrollment, running.resume(enrollment=enrollment, journey=journey))
         return enrollments
 
     def _move(self, enrollment: Enrollment, key: str) -> None:

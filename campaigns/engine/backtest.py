@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 
-from campaigns.engine import clock
 from campaigns.engine.triggers import date_occurrences_sql
 from campaigns.models import Campaign, Trigger
+from common import clock
 from segments.evaluation import matching_ids_sql, parsed
 
 NOT_FROM_HISTORY = {

@@ -21,11 +21,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from campaigns.engine import clock
 from campaigns.engine.enroll import enroll
 from campaigns.engine.enroll import enrollments_publish as advance_soon
-from campaigns.engine.steps import event_matches
 from campaigns.models import Campaign, CampaignVersion, Enrollment, Trigger
+from campaigns.steps import step_type
+from common import clock
 from segments.evaluation import matching_ids_sql, parsed
 from segments.models import Membership
 
@@ -220,10 +220,11 @@ def events_wake(*, touchpoints: Sequence[dict], now: datetime) -> int:
     woken: list[tuple[int, str, int, int]] = []
     for enrollment_id, contact_id, version_id, step_key, visit in waiting:
         step = steps[version_id].get(step_key)
-        if step is None or step["type"] != "wait_for_event":
+        kind = step_type(step["type"]) if step is not None else None
+        if kind is None:
             continue
         for touchpoint in by_contact[contact_id]:
-            if event_matches(step, kind=touchpoint["kind_id"], properties=touchpoint["properties"]):
+            if kind.woken_by(step, kind=touchpoint["kind_id"], properties=touchpoint["properties"]):
                 woken.append((enrollment_id, step_key, visit, touchpoint["pk"]))
                 break
     if not woken:

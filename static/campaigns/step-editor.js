@@ -2,7 +2,11 @@
    the "steps" JSON field. The field stays what the form submits (the server checks it as it
    checks the API's), so every change here rewrites it; "Edit as JSON" shows it again for
    those who would rather type. Errors the server found (steps[2].days: ...) are shown
-   next to the step, and the field, they are about. */
+   next to the step, and the field, they are about.
+
+   Each type's form comes from the server (options.schemas: its fields, each with the kind
+   of control that draws it, its exits, its defaults): this file knows controls, never a
+   type of step, so a new type appears here without a change. */
 (function () {
   "use strict";
 
@@ -10,7 +14,7 @@
   const textarea = document.getElementById("id_steps");
   if (!optionsNode || !textarea) return;
   const options = JSON.parse(optionsNode.textContent);
-  const NAMES = Object.fromEntries(options.types);
+  const SCHEMAS = options.schemas;
   const KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
   const UNITS = ["days", "hours", "minutes"];
   const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -19,15 +23,6 @@
     ["contact.created_at", "when the contact was created"],
     ["contact.updated_at", "when the contact last changed"],
   ];
-  const EXITS = {
-    branch: [["yes", "If yes, go to"], ["no", "If no, go to"]],
-    wait_for_event: [["yes", "When it comes, go to"], ["no", "If the time runs out, go to"]],
-  };
-  const CATEGORY = {
-    wait: "wait", wait_until_time: "wait", wait_until_date: "wait", wait_for_event: "wait",
-    branch: "branch", random_split: "branch", send_email: "message", send_sms: "message",
-    webhook: "message", exit: "exit",
-  };
   const BELOW = "@below";  // no "next": the step listed after it
 
   const row = textarea.closest(".form-row") || textarea.parentElement;
@@ -116,9 +111,10 @@
 
   // --- keys, and where steps go -----------------------------------------------------------------
   function keys() { return steps.map((step) => step.key).filter((key) => typeof key === "string" && key); }
+  function schema(type) { return SCHEMAS[type] || { fields: [], exits: "next", category: "action", defaults: {} }; }
+  function namedExits(type) { const exits = schema(type).exits; return Array.isArray(exits) ? exits : null; }
   function freshKey(type) {
-    const base = { send_email: "email", send_sms: "sms", wait_for_event: "wait-event", random_split: "split",
-                   wait_until_time: "wait-time", wait_until_date: "wait-date" }[type] || type.replace(/_/g, "-");
+    const base = schema(type).key_base || type.replace(/_/g, "-");
     const taken = new Set(keys());
     if (!taken.has(base)) return base;
     let number = 2;
@@ -139,37 +135,26 @@
     return select(targetChoices(step.key), value || "", onchange, { "aria-label": label, class: "se-target" });
   }
 
-  function defaults(type) {
-    const first = (list) => (list.length ? list[0][0] : "");
-    switch (type) {
-      case "wait": return { days: 1 };
-      case "wait_until_time": return { time: "09:00" };
-      case "wait_until_date": return { date: "touchpoint.occurred_at", days: -1 };
-      case "wait_for_event": return { kinds: options.rules.kinds.length ? [options.rules.kinds[0][0]] : [], days: 3, yes: "", no: "" };
-      case "branch": return { conditions: { all: [] }, yes: "", no: "" };
-      case "random_split": return { paths: [{ percent: 50, next: "" }, { percent: 50, next: "" }] };
-      case "send_email": return options.templates.length ? { template: first(options.templates) } : { subject: "", body: "" };
-      case "send_sms": return { body: "" };
-      case "webhook": return { url: "https://" };
-      case "create_task": return { title: "" };
-      case "add_to_list": case "remove_from_list": return { list: first(options.lists) };
-      case "enroll_campaign": return { campaign: options.campaigns.length ? options.campaigns[0][0] : null };
-      case "add_tag": case "remove_tag": return { tags: [] };
-      case "set_field": return { field: options.fields[0], value: "" };
-      case "adjust_score": return { by: 10 };
-      case "set_lifecycle_stage": return { stage: first(options.stages) };
-      default: return {};
-    }
+  function defaults(type) { return JSON.parse(JSON.stringify(schema(type).defaults || {})); }
+  // The names a type's fields write: a duration writes its units, an e-mail its template or text.
+  function fieldNames(type) {
+    const names = new Set();
+    schema(type).fields.forEach((f) => {
+      if (f.widget === "duration") (f.units || UNITS).forEach((unit) => names.add(unit));
+      else if (f.widget === "email") ["template", "subject", "body"].forEach((name) => names.add(name));
+      else if (f.widget !== "words") names.add(f.name);
+    });
+    return names;
   }
   function retyped(step, type) {
+    // What the new type shares with the old one by name (a wait's duration) is kept.
     const kept = { key: step.key, type: type };
     if (step.label) kept.label = step.label;
     const fresh = defaults(type);
-    if (CATEGORY[type] === "wait" && CATEGORY[step.type] === "wait" && type !== "wait_until_time") {
-      UNITS.forEach((unit) => { if (unit in step && (type !== "wait_until_date" || unit !== "minutes")) fresh[unit] = step[unit]; });
-    }
+    const before = fieldNames(step.type);
+    fieldNames(type).forEach((name) => { if (before.has(name) && name in step && !(name in fresh && typeof fresh[name] === "object")) fresh[name] = step[name]; });
     Object.assign(kept, fresh);
-    if ("next" in step && !EXITS[type] && type !== "random_split" && type !== "exit") kept.next = step.next;
+    if ("next" in step && schema(type).exits === "next") kept.next = step.next;
     return kept;
   }
 
@@ -195,7 +180,9 @@
     }
     const list = el("ol", { class: "se-steps", "aria-label": "Steps of the journey" });
     steps.forEach((step, index) => list.appendChild(el("li", {}, [card(step, index)])));
-    const typeChoice = select(options.types, "send_email", () => {}, { "aria-label": "Type of the new step", class: "se-add-type" });
+    const firstMessage = options.types.find(([type]) => schema(type).category === "message");
+    const typeChoice = select(options.types, (firstMessage || options.types[0])[0], () => {},
+                              { "aria-label": "Type of the new step", class: "se-add-type" });
     const adder = el("div", { class: "se-add" }, [
       typeChoice,
       el("button", { type: "button", class: "button se-add-button", text: "Add this step", onclick: () => {
@@ -237,7 +224,7 @@
   function card(step, index) {
     const number = index + 1;
     const type = step.type;
-    const box = el("section", { class: `se-step se-${CATEGORY[type] || "action"}`, "data-index": index,
+    const box = el("section", { class: `se-step se-${schema(type).category}`, "data-index": index,
                                 "data-key": step.key || "", "aria-label": `Step ${number}` });
     const keyInput = input("text", step.key, (value) => {
       keyInput.setCustomValidity(KEY.test(value) ? "" : "lower-case letters, digits, - or _");
@@ -284,86 +271,78 @@
     if (moved) (moved.querySelector(by < 0 ? ".se-up" : ".se-down") || moved.querySelector(".se-remove")).focus();
   }
 
-  // --- each type's fields ---------------------------------------------------------------------
-  function duration(step, number, units) {
+  // --- the controls a type's fields are drawn with ----------------------------------------------
+  function duration(step, number, units, signed) {
     return (units || UNITS).map((unit) => field(unit, input("number", step[unit], (value) => setField(step, unit, whole(value)),
-      { min: unit === "days" && step.type === "wait_until_date" ? undefined : 0, step: 1, class: "se-number-input",
+      { min: signed && unit === "days" ? undefined : 0, step: 1, class: "se-number-input",
         "aria-label": `${unit} (step ${number})` }), unit));
   }
 
-  function body(step, number) {
-    const on = (name) => (value) => setField(step, name, value);
-    const text = (name, label, attrs) => field(label, input("text", step[name], on(name), { "aria-label": `${label} (step ${number})`, ...(attrs || {}) }), name, "se-wide");
-    switch (step.type) {
-      case "wait":
-        return [el("span", { class: "se-word", text: "Wait for" }), ...duration(step, number)];
-      case "wait_until_time":
-        return [
-          field("Until", input("time", step.time, on("time"), { "aria-label": `Time of day (step ${number})` }), "time"),
-          el("span", { class: "se-word", text: "in the contact's time zone, on" }),
-          weekdays(step, number),
-        ];
-      case "wait_until_date":
-        return [
-          field("Until the date", input("text", step.date, on("date"), { list: "se-date-paths", size: 30, spellcheck: "false",
-            "aria-label": `Date (step ${number})` }), "date"),
-          ...duration(step, number, ["days", "hours"]),
-          field("at", input("time", step.time, (value) => setField(step, "time", value || undefined), { "aria-label": `At (step ${number})` }), "time"),
-          el("span", { class: "se-word", text: "(negative days: before the date)" }),
-        ];
-      case "wait_for_event":
-        return [kinds(step, number), el("span", { class: "se-word", text: "waiting at most" }), ...duration(step, number), properties(step, number)];
-      case "branch":
-        return [conditions(step, number)];
-      case "random_split":
-        return [el("span", { class: "se-word", text: "Each contact takes one path, the same one every time." })];
-      case "send_email":
-        return email(step, number);
-      case "send_sms":
-        return [field("Message", el("textarea", { rows: 2, cols: 60, "aria-label": `Message (step ${number})`,
-          oninput: (event) => setField(step, "body", event.target.value) }, [step.body || ""]), "body", "se-wide")];
-      case "webhook":
-        return [text("url", "POST to", { type: "url", placeholder: "https://…" }), webhookBody(step, number)];
-      case "assign_owner":
-        return [field("Team", select([["", "by the routing rules"], ...options.teams], step.team || "",
-          (value) => setField(step, "team", value || undefined), { "aria-label": `Team (step ${number})` }), "team")];
-      case "create_task":
-        return [
-          text("title", "Task"),
-          field("For", input("text", step.assignee, (value) => setField(step, "assignee", value.trim() || undefined),
-            { placeholder: "owner", size: 12, "aria-label": `Assignee (step ${number})` }), "assignee"),
-          field("Due in (hours)", input("number", step.due_hours, (value) => setField(step, "due_hours", whole(value)),
-            { min: 0, placeholder: "24", class: "se-number-input", "aria-label": `Due in hours (step ${number})` }), "due_hours"),
-        ];
-      case "add_to_list": case "remove_from_list":
-        return [field("Static list", select(options.lists.length ? options.lists : [["", "(no static list yet)"]], step.list,
-          on("list"), { "aria-label": `List (step ${number})` }), "list")];
-      case "enroll_campaign":
-        return [field("Campaign", select(options.campaigns.length ? options.campaigns : [["", "(no other campaign)"]], step.campaign,
-          (value) => setField(step, "campaign", value === "" ? null : Number(value)), { "aria-label": `Campaign (step ${number})` }), "campaign")];
-      case "add_tag": case "remove_tag":
-        return [
-          field("Tags", input("text", (step.tags || []).join(", "), (value) => setField(step, "tags",
-            value.split(",").map((tag) => tag.trim()).filter(Boolean)), { list: "se-tags", size: 40,
-            placeholder: "one, or several separated by commas", "aria-label": `Tags (step ${number})` }), "tags", "se-wide"),
-        ];
-      case "set_field":
-        return [
-          field("Field", select(options.fields.map((name) => [name, name.replace(/_/g, " ")]), step.field, on("field"),
-            { "aria-label": `Field (step ${number})` }), "field"),
-          field("becomes", input("text", step.value, on("value"), { "aria-label": `Value (step ${number})` }), "value"),
-        ];
-      case "adjust_score":
-        return [field("Score by", input("number", step.by, (value) => setField(step, "by", whole(value)),
-          { step: 1, class: "se-number-input", "aria-label": `Score points (step ${number})` }), "by"),
-          el("span", { class: "se-word", text: "points (negative to lower it)" })];
-      case "set_lifecycle_stage":
-        return [field("Stage", select(options.stages, step.stage, on("stage"), { "aria-label": `Stage (step ${number})` }), "stage")];
-      case "exit":
-        return [el("span", { class: "se-word", text: "The contact leaves the journey here." })];
-      default:
-        return [el("span", { class: "se-word", text: `Unknown type “${step.type}”: edit it as JSON, or pick a type.` })];
+  function choicesOf(f) {
+    const listed = options[f.choices] || [];
+    if (!f.required && f.empty) return [["", f.empty], ...listed];
+    return listed.length ? listed : [["", f.empty || "(none yet)"]];
+  }
+
+  function control(step, number, f) {
+    const aria = `${f.aria || f.label} (step ${number})`;
+    const on = (value) => setField(step, f.name, value);
+    const wide = f.wide ? "se-wide" : undefined;
+    switch (f.widget) {
+      case "words":
+        return el("span", { class: "se-word", text: f.label });
+      case "duration":
+        return duration(step, number, f.units, f.signed);
+      case "time":
+        return field(f.label, input("time", step[f.name], (value) => setField(step, f.name, value || (f.required ? value : undefined)),
+          { "aria-label": aria }), f.name);
+      case "weekdays":
+        return weekdays(step, number);
+      case "date_path":
+        return field(f.label, input("text", step[f.name], on, { list: "se-date-paths", size: 30, spellcheck: "false", "aria-label": aria }), f.name);
+      case "kinds":
+        return kinds(step, number, f);
+      case "properties":
+        return properties(step, number, f);
+      case "conditions":
+        return conditions(step, number, f);
+      case "email":
+        return email(step, number, f);
+      case "textarea":
+        return field(f.label, el("textarea", { rows: 2, cols: 60, "aria-label": aria,
+          oninput: (event) => on(event.target.value) }, [step[f.name] || ""]), f.name, wide);
+      case "url":
+        return field(f.label, input("text", step[f.name], on, { type: "url", placeholder: f.placeholder, "aria-label": aria }), f.name, wide);
+      case "json":
+        return jsonField(step, number, f);
+      case "number":
+        return field(f.label, input("number", step[f.name], (value) => setField(step, f.name, whole(value)),
+          { step: 1, min: f.signed ? undefined : 0, placeholder: f.placeholder, class: "se-number-input", "aria-label": aria }), f.name);
+      case "user":
+        return field(f.label, input("text", step[f.name], (value) => setField(step, f.name, value.trim() || undefined),
+          { placeholder: f.placeholder, size: 12, "aria-label": aria }), f.name);
+      case "tags":
+        return field(f.label, input("text", (step[f.name] || []).join(", "), (value) => setField(step, f.name,
+          value.split(",").map((tag) => tag.trim()).filter(Boolean)), { list: "se-tags", size: 40,
+          placeholder: f.placeholder, "aria-label": aria }), f.name, wide);
+      case "select": {
+        const choices = choicesOf(f);
+        const numeric = choices.some(([key]) => typeof key === "number");
+        return field(f.label, select(choices, step[f.name] === undefined ? "" : step[f.name], (value) => {
+          if (value === "") setField(step, f.name, f.required ? (numeric ? null : "") : undefined);
+          else setField(step, f.name, numeric ? Number(value) : value);
+        }, { "aria-label": aria }), f.name);
+      }
+      default:  // a text field, and any control this page does not know yet
+        return field(f.label, input("text", step[f.name], on, { placeholder: f.placeholder, "aria-label": aria }), f.name, wide);
     }
+  }
+
+  function body(step, number) {
+    if (!SCHEMAS[step.type]) {
+      return [el("span", { class: "se-word", text: `Unknown type “${step.type}”: edit it as JSON, or pick a type.` })];
+    }
+    return schema(step.type).fields.flatMap((f) => { const drawn = control(step, number, f); return Array.isArray(drawn) ? drawn : [drawn]; });
   }
 
   function weekdays(step, number) {
@@ -380,32 +359,32 @@
     return box;
   }
 
-  function kinds(step, number) {
-    const chosen = new Set(Array.isArray(step.kinds) ? step.kinds : []);
-    const box = el("div", { class: "se-kinds", role: "group", "aria-label": `Touchpoints to wait for (step ${number})`, "data-field": "kinds" },
-      [el("span", { class: "se-field-label", text: "Wait for one of" })]);
+  function kinds(step, number, f) {
+    const chosen = new Set(Array.isArray(step[f.name]) ? step[f.name] : []);
+    const box = el("div", { class: "se-kinds", role: "group", "aria-label": `${f.aria || f.label} (step ${number})`, "data-field": f.name },
+      [el("span", { class: "se-field-label", text: f.label })]);
     const known = options.rules.kinds.slice();
     chosen.forEach((kind) => { if (!known.some(([key]) => key === kind)) known.push([kind, kind]); });
     known.forEach(([kind, name]) => {
       const check = el("input", { type: "checkbox", value: kind, checked: chosen.has(kind), onchange: (event) => {
         if (event.target.checked) chosen.add(kind); else chosen.delete(kind);
-        setField(step, "kinds", known.map(([key]) => key).filter((key) => chosen.has(key)));
+        setField(step, f.name, known.map(([key]) => key).filter((key) => chosen.has(key)));
       } });
       box.appendChild(el("label", { class: "se-kind" }, [check, name]));
     });
     return box;
   }
 
-  function properties(step, number) {
-    // The touchpoint must have each of these properties with this exact value.
-    const pairs = Object.entries(step.properties || {});
-    const box = el("div", { class: "se-properties", "data-field": "properties" });
+  function properties(step, number, f) {
+    // Each of these properties with this exact value.
+    const pairs = Object.entries(step[f.name] || {});
+    const box = el("div", { class: "se-properties", "data-field": f.name });
     const save = () => {
       const kept = pairs.filter(([name]) => name.trim());
-      setField(step, "properties", kept.length ? Object.fromEntries(kept.map(([name, value]) => [name.trim(), value])) : undefined);
+      setField(step, f.name, kept.length ? Object.fromEntries(kept.map(([name, value]) => [name.trim(), value])) : undefined);
     };
     const draw = () => {
-      box.replaceChildren(el("span", { class: "se-field-label", text: "with the properties" }));
+      box.replaceChildren(el("span", { class: "se-field-label", text: f.label }));
       pairs.forEach((pair, index) => box.appendChild(el("span", { class: "se-property" }, [
         input("text", pair[0], (value) => { pair[0] = value; save(); }, { placeholder: "name", size: 14, "aria-label": `Property name (step ${number})` }),
         " = ",
@@ -420,34 +399,35 @@
     return box;
   }
 
-  function conditions(step, number) {
-    const holder = el("div", { class: "se-conditions rb", "data-field": "conditions", "aria-label": `Conditions of step ${number}` });
-    const wrap = el("div", { class: "se-field se-wide" }, [el("span", { class: "se-field-label", text: "If the contact matches" }), holder]);
+  function conditions(step, number, f) {
+    const holder = el("div", { class: "se-conditions rb", "data-field": f.name, "aria-label": `${f.aria || f.label} of step ${number}` });
+    const wrap = el("div", { class: "se-field se-wide" }, [el("span", { class: "se-field-label", text: f.label }), holder]);
     if (window.MopsRuleBuilder) {
       let drawn = false;  // the builder's first drawing is not an edit
       holder.builder = window.MopsRuleBuilder.mount(holder, {
         catalog: options.rules,
-        value: step.conditions,
+        value: step[f.name],
         onChange: (tree) => {
-          step.conditions = tree;
+          step[f.name] = tree;
           if (drawn) edited(step);
         },
       });
       drawn = true;
     } else {
-      holder.textContent = JSON.stringify(step.conditions);
+      holder.textContent = JSON.stringify(step[f.name]);
     }
     return wrap;
   }
 
-  function email(step, number) {
+  function email(step, number, f) {
+    // A stored template, or a subject and a body written here.
     const inline = !("template" in step);
-    const choices = [...options.templates, ["", "Write this e-mail here…"]];
-    const parts = [field("E-mail", select(choices, inline ? "" : step.template, (value) => {
+    const choices = [...(options[f.choices] || []), ["", "Write this e-mail here…"]];
+    const parts = [field(f.label, select(choices, inline ? "" : step.template, (value) => {
       if (value) { delete step.subject; delete step.body; step.template = value; } else { delete step.template; step.subject = step.subject || ""; step.body = step.body || ""; }
       edited(step);
       render();
-    }, { "aria-label": `E-mail template (step ${number})` }), "template")];
+    }, { "aria-label": `${f.aria || f.label} (step ${number})` }), "template")];
     if (inline) {
       parts.push(
         field("Subject", input("text", step.subject, (value) => setField(step, "subject", value), { size: 50, "aria-label": `Subject (step ${number})` }), "subject", "se-wide"),
@@ -458,34 +438,36 @@
     return parts;
   }
 
-  function webhookBody(step, number) {
-    const area = el("textarea", { rows: 2, cols: 60, spellcheck: "false", placeholder: '{"list": "webinar"}',
-                                  "aria-label": `JSON to send (step ${number})` },
-                    [step.body && Object.keys(step.body).length ? JSON.stringify(step.body) : ""]);
+  function jsonField(step, number, f) {
+    const value = step[f.name];
+    const area = el("textarea", { rows: 2, cols: 60, spellcheck: "false", placeholder: f.placeholder,
+                                  "aria-label": `${f.aria || f.label} (step ${number})` },
+                    [value && Object.keys(value).length ? JSON.stringify(value) : ""]);
     const note = el("span", { class: "se-hint" });
     area.addEventListener("input", () => {
       const text = area.value.trim();
-      if (!text) { note.textContent = ""; setField(step, "body", undefined); return; }
+      if (!text) { note.textContent = ""; setField(step, f.name, undefined); return; }
       try {
-        setField(step, "body", JSON.parse(text));
+        setField(step, f.name, JSON.parse(text));
         note.textContent = "";
       } catch (error) {
         note.textContent = "not JSON yet";
       }
     });
-    return field("and send (JSON)", el("span", {}, [area, note]), "body", "se-wide");
+    return field(f.label, el("span", {}, [area, note]), f.name, f.wide ? "se-wide" : undefined);
   }
 
   // --- exits ----------------------------------------------------------------------------------
   function exits(step, index, number) {
     const box = el("div", { class: "se-exits" });
-    if (step.type === "exit") return box;
-    if (EXITS[step.type]) {
-      EXITS[step.type].forEach(([name, text]) => box.appendChild(field(text,
+    const exits = schema(step.type).exits;
+    if (exits === "none") return box;
+    if (namedExits(step.type)) {
+      namedExits(step.type).forEach(({ name, label: text }) => box.appendChild(field(text,
         targetSelect(step, step[name], (value) => setField(step, name, value), `${text} (step ${number})`), name, `se-exit-${name}`)));
       return box;
     }
-    if (step.type === "random_split") return split(step, number, box);
+    if (exits === "paths") return split(step, number, box);
     const below = steps[index + 1];
     const belowText = below ? `the next step below (${below.key})` : "the end (it is the last step)";
     const choices = [[BELOW, belowText], ...targetChoices(step.key)];

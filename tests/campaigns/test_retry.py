@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.engine import graph, steps
 from campaigns.engine.advance import MAX_ATTEMPTS, retry_delay
 from campaigns.engine.errors import TransientStepError
 from campaigns.models import Enrollment, StepRun
 from campaigns.services import campaign_enroll, enrollments_retry
+from campaigns.steps import step_type_register, step_type_unregister
+from campaigns.steps.base import Outcome, StepType
 from ledger.models import Action
 from tests.campaigns.conftest import NOW, published, run_due
 from tests.factories import ContactFactory
@@ -18,20 +19,24 @@ BAD_ZONE = {"key": "zone", "type": "set_field", "field": "timezone", "value": "M
 
 
 @pytest.fixture
-def flaky(monkeypatch):
-    """A step kind whose provider fails a given number of times before it answers: kinds
-    slot into the engine through steps' runners and graph's step types."""
+def flaky():
+    """A step type whose provider fails a given number of times before it answers: types
+    slot into the engine through the step types' registry."""
     failures = {"left": 0}
 
-    def run(step, enrollment, journey, now):
-        if failures["left"]:
-            failures["left"] -= 1
-            raise TransientStepError("the provider timed out")
-        return steps.Outcome(next=journey.following(step["key"]), detail={"called": True})
+    @step_type_register
+    class Flaky(StepType):
+        type = "flaky"
+        label = "Call a flaky provider"
 
-    monkeypatch.setitem(graph.STEP_TYPES, "flaky", {"fields": (), "exits": ()})
-    monkeypatch.setitem(steps._RUNNERS, "flaky", run)
-    return failures
+        def run(self, step, run):
+            if failures["left"]:
+                failures["left"] -= 1
+                raise TransientStepError("the provider timed out")
+            return Outcome(next=run.following(step), detail={"called": True})
+
+    yield failures
+    step_type_unregister("flaky")
 
 
 def _enrolled(campaign, contact) -> Enrollment:

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from campaigns.engine.steps import split_bucket
 from campaigns.models import Campaign, Enrollment, StepRun
 from campaigns.services import campaign_enroll
+from campaigns.steps.random_split import split_bucket
 from contacts.models import Contact
 from ledger.models import Action
 from messaging.models import OutboxMessage
