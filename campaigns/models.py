@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaigns.triggers import trigger_kind_choices
 from contacts.models import Contact
 from segments.models import Segment
 
@@ -82,19 +83,9 @@ class CampaignVersion(models.Model):
 
 
 class Trigger(models.Model):
-    class Kind(models.TextChoices):
-        TOUCHPOINT = "touchpoint", "Touchpoint of a kind"
-        SEGMENT_ENTERED = "segment_entered", "Entered a segment"
-        SEGMENT_EXITED = "segment_exited", "Left a segment"
-        MANUAL = "manual", "By hand or by the API"
-        FIELD_CHANGED = "field_changed", "A field changed"
-        SCORE_CROSSED = "score_crossed", "Lead score reached the MQL threshold"
-        INTENT_DETECTED = "intent_detected", "An intent was detected"
-        DATE = "date", "Days before or after a date"
-        SCHEDULE = "schedule", "On a schedule, a segment's members"
-
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="triggers")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The kinds are the registry's (campaigns.triggers), read when a form or a check needs them.
+    kind = models.CharField(max_length=20, choices=trigger_kind_choices)
     touchpoint_kinds = models.JSONField(
         default=list, blank=True, help_text='touchpoint kind keys, e.g. ["webinar_registration"]'
     )
@@ -132,17 +123,10 @@ class Trigger(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.kind == self.Kind.TOUCHPOINT:
-            return f"touchpoint {', '.join(self.touchpoint_kinds)}"
-        if self.kind == self.Kind.FIELD_CHANGED:
-            return f"{self.field} changed" + ("" if self.value is None else f" to {self.value}")
-        if self.kind == self.Kind.INTENT_DETECTED:
-            return f"intent {self.intent} detected"
-        if self.kind == self.Kind.DATE:
-            return f"{self.offset_days:+d} days from {self.field}"
-        if self.segment_id:
-            return f"{self.get_kind_display().lower()} {self.segment}"
-        return self.get_kind_display()
+        from campaigns.triggers import trigger_kind
+
+        kind = trigger_kind(self.kind)
+        return kind.describe(self) if kind is not None else self.kind
 
 
 class EnrollmentStatus(models.TextChoices):

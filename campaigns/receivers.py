@@ -24,27 +24,27 @@ def on_contacts(sender, *, contact_ids: list[int], fields: list[str] = (), **kwa
     it can be what a campaign starts on."""
     from django.utils import timezone
 
-    from campaigns.engine.triggers import field_triggers_fire
+    from campaigns.engine.triggers import triggers_fire
     from campaigns.services import goals_check
 
     now = timezone.now()
     goals_check(contact_ids=contact_ids, now=now)
-    field_triggers_fire(contact_ids=contact_ids, fields=list(fields), now=now)
+    triggers_fire("contacts_changed", contact_ids=contact_ids, fields=list(fields), now=now)
 
 
 @receiver(lead_score_crossed, dispatch_uid="campaigns.mql")
 def on_mql(sender, *, contact_ids: list[int], **kwargs) -> None:
     from django.utils import timezone
 
-    from campaigns.engine.triggers import score_triggers_fire
+    from campaigns.engine.triggers import triggers_fire
 
-    score_triggers_fire(contact_ids=contact_ids, now=timezone.now())
+    triggers_fire("score_crossed", contact_ids=contact_ids, now=timezone.now())
 
 
 @receiver(intents_detected, dispatch_uid="campaigns.intents")
 def on_intents(sender, *, detections: list[dict], **kwargs) -> None:
     from django.utils import timezone
 
-    from campaigns.engine.triggers import intent_triggers_fire
+    from campaigns.engine.triggers import triggers_fire
 
-    intent_triggers_fire(detections=detections, now=timezone.now())
+    triggers_fire("intents_detected", detections=detections, now=timezone.now())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -18,14 +17,13 @@ from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from campaigns.engine.advance import enrollment_finish, enrollments_advance
+from campaigns.engine.advance import enrollment_finish
 from campaigns.engine.enroll import NotEnrollable, enroll, enrollments_publish
 from campaigns.engine.journey import GraphError, validate
-from campaigns.engine.triggers import active_triggers, events_wake
+from campaigns.engine.triggers import events_wake, triggers_fire
 from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
 from campaigns.origins import campaign_actor
-from campaigns.steps.wait_for_event import has_properties
-from common.clock import parse_time
+from campaigns.triggers import trigger_kinds
 from contacts.models import Contact, Touchpoint
 from contacts.normalize import normalize_email
 from ledger.context import acting_as, current_actor
@@ -33,7 +31,6 @@ from ledger.models import Category
 from ledger.services import action_record
 from segments.conditions.schema import ConditionError
 from segments.evaluation import Known, matching_ids_sql, parsed
-from segments.models import MembershipEvent
 
 CAMPAIGN_FIELDS = (
     "name", "description", "status", "priority", "reentry", "reentry_days", "entry_filter", "goal", "steps",
@@ -76,101 +73,23 @@ def campaign_check(campaign: Campaign, *, known: Known | None = None) -> None:
 
 
 def triggers_check(triggers: Sequence[Mapping[str, Any]]) -> list[Trigger]:
+    """The triggers as rows, each built by its kind (campaigns.triggers); every problem with its path."""
     errors: list[tuple[str, str]] = []
     built = []
     known = Known.load()
+    kinds = trigger_kinds()
     for index, data in enumerate(triggers):
         path = f"triggers[{index}]"
-        kind = data.get("kind")
-        trigger = Trigger(kind=kind)
-        if kind == Trigger.Kind.TOUCHPOINT:
-            kinds = data.get("touchpoint_kinds") or []
-            unknown = [key for key in kinds if key not in known.vocabulary.kinds]
-            if not kinds:
-                errors.append((f"{path}.touchpoint_kinds", "name at least one touchpoint kind"))
-            elif unknown:
-                errors.append((f"{path}.touchpoint_kinds", f"unknown touchpoint kinds: {', '.join(unknown)}"))
-            filter_ = data.get("touchpoint_filter") or {}
-            if not isinstance(filter_, dict):
-                message = 'expected an object of properties, e.g. {"webinar": "w1"}'
-                errors.append((f"{path}.touchpoint_filter", message))
-            trigger.touchpoint_kinds, trigger.touchpoint_filter = list(kinds), filter_
-        elif kind in (Trigger.Kind.SEGMENT_ENTERED, Trigger.Kind.SEGMENT_EXITED):
-            segment_id = known.segment_ids.get(data.get("segment") or "")
-            if segment_id is None:
-                errors.append((f"{path}.segment", f"no segment with the slug {data.get('segment')!r}"))
-            trigger.segment_id = segment_id
-            # Only what happens from now on: the segment's history enrolls nobody.
-            trigger.last_event_id = MembershipEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-        elif kind == Trigger.Kind.FIELD_CHANGED:
-            field = data.get("field") or ""
-            trigger.field, trigger.value = field, data.get("value")
-            try:
-                parsed({"field": field, "op": "is_set"}, known=known)
-            except ConditionError as error:
-                errors.extend((f"{path}.field", message) for _, message in error.errors)
-        elif kind == Trigger.Kind.INTENT_DETECTED:
-            from intents.models import Intent
-
-            trigger.intent, trigger.min_confidence = data.get("intent") or "", data.get("min_confidence")
-            if not Intent.objects.filter(key=trigger.intent).exists():
-                errors.append((f"{path}.intent", f"no intent with the key {trigger.intent!r}"))
-            if trigger.min_confidence is not None and not 0 <= trigger.min_confidence <= 1:
-                errors.append((f"{path}.min_confidence", "expected a confidence between 0 and 1"))
-        elif kind == Trigger.Kind.DATE:
-            errors.extend(_date_trigger_check(trigger, data, path, known))
-        elif kind == Trigger.Kind.SCHEDULE:
-            segment_id = known.segment_ids.get(data.get("segment") or "")
-            if segment_id is None:
-                errors.append((f"{path}.segment", f"no segment with the slug {data.get('segment')!r}"))
-            trigger.segment_id = segment_id
-            trigger.weekdays = data.get("weekdays") or []
-            if not all(isinstance(day, int) and 0 <= day <= 6 for day in trigger.weekdays):
-                errors.append((f"{path}.weekdays", "expected weekdays from 0 (Monday) to 6 (Sunday)"))
-            trigger.time_of_day = parse_time(data.get("time_of_day"))
-            if trigger.time_of_day is None:
-                errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
-            trigger.last_run_at = timezone.now()  # from now on: past occurrences enroll nobody
-        elif kind not in (Trigger.Kind.MANUAL, Trigger.Kind.SCORE_CROSSED):
-            errors.append((f"{path}.kind", f"expected one of {', '.join(Trigger.Kind.values)}"))
+        kind = kinds.get(data.get("kind")) if isinstance(data.get("kind"), str) else None
+        trigger = Trigger(kind=data.get("kind"))
+        if kind is None:
+            errors.append((f"{path}.kind", f"expected one of {', '.join(kinds)}"))
+        else:
+            errors.extend(kind.build(trigger, dict(data), path, known))
         built.append(trigger)
     if errors:
         raise CampaignError(errors)
     return built
-
-
-DATE_FIELDS = ("created_at", "updated_at")
-TOUCHPOINT_DATE_FIELDS = ("occurred_at",)
-
-
-def _date_trigger_check(trigger: Trigger, data: Mapping[str, Any], path: str, known: Known) -> list:
-    errors = []
-    kinds = list(data.get("touchpoint_kinds") or [])
-    field = data.get("field") or ""
-    unknown = [key for key in kinds if key not in known.vocabulary.kinds]
-    if unknown:
-        errors.append((f"{path}.touchpoint_kinds", f"unknown touchpoint kinds: {', '.join(unknown)}"))
-    bag, own = ("properties.", TOUCHPOINT_DATE_FIELDS) if kinds else ("attributes.", DATE_FIELDS)
-    name = field.removeprefix(bag) if field.startswith(bag) else ""
-    if field not in own and not (name and "." not in name):
-        where = "the touchpoint's" if kinds else "the contact's"
-        choices = ", ".join([*own, f"{bag}NAME"])
-        errors.append((f"{path}.field", f"expected {where} date: {choices}"))
-    offset = data.get("offset_days", 0)
-    if not isinstance(offset, int) or isinstance(offset, bool):
-        message = "expected a whole number of days; negative for before the date"
-        errors.append((f"{path}.offset_days", message))
-    at = parse_time(data.get("time_of_day") or "09:00")
-    if at is None:
-        errors.append((f"{path}.time_of_day", "expected a time of day as HH:MM, e.g. 09:00"))
-    filter_ = data.get("touchpoint_filter") or {}
-    if not isinstance(filter_, dict):
-        message = 'expected an object of properties, e.g. {"webinar": "w1"}'
-        errors.append((f"{path}.touchpoint_filter", message))
-    trigger.touchpoint_kinds, trigger.touchpoint_filter, trigger.field = kinds, filter_, field
-    trigger.offset_days, trigger.time_of_day = offset, at
-    trigger.last_run_at = timezone.now()  # from now on: past dates enroll nobody
-    return errors
 
 
 @transaction.atomic
@@ -315,28 +234,7 @@ def campaigns_react_to_touchpoints(*, touchpoint_ids: Sequence[int], now: dateti
         return 0
     goals_check(contact_ids={touchpoint["contact_id"] for touchpoint in touchpoints}, now=now)
     events_wake(touchpoints=touchpoints, now=now)
-    kinds = {touchpoint["kind_id"] for touchpoint in touchpoints}
-    created = 0
-    for trigger in active_triggers(Trigger.Kind.TOUCHPOINT):
-        if not kinds & set(trigger.touchpoint_kinds):
-            continue
-        contexts: dict[int, dict] = {}  # each contact enters once, with its first matching touchpoint
-        for touchpoint in sorted(touchpoints, key=lambda row: row["pk"]):
-            wanted = touchpoint["kind_id"] in trigger.touchpoint_kinds
-            if wanted and has_properties(touchpoint["properties"], trigger.touchpoint_filter):
-                contexts.setdefault(
-                    touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
-                )
-        if contexts:
-            campaign = trigger.campaign
-            enrolled = enroll(
-                campaign=campaign, contact_ids=list(contexts), now=now, contexts=contexts, publish=False
-            )
-            created += len(enrolled)
-            # They are due now: this task takes their first steps at once rather than leave
-            # them behind every task in the queue.
-            transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
-    return created
+    return triggers_fire("touchpoints", touchpoints=touchpoints, now=now)
 
 
 def goals_check(*, contact_ids: Iterable[int], now: datetime) -> int:

@@ -2,11 +2,12 @@ from rest_framework import serializers
 
 from campaigns.models import Campaign, Trigger
 from campaigns.selectors import BACKTEST_MAX_DAYS
+from campaigns.triggers import trigger_kind_choices
 from common.api.serializers import StrictSerializer
 
 
 class TriggerInput(StrictSerializer):
-    kind = serializers.ChoiceField(choices=Trigger.Kind.choices)
+    kind = serializers.ChoiceField(choices=trigger_kind_choices())
     touchpoint_kinds = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     touchpoint_filter = serializers.DictField(required=False)
     segment = serializers.SlugField(required=False, help_text="the segment's slug")

@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from campaigns.engine import running
 from campaigns.engine.advance import MAX_STEPS_AT_ONCE
 from campaigns.engine.journey import Journey, validate
-from campaigns.models import Campaign, CampaignVersion, Enrollment, Trigger
+from campaigns.models import Campaign, CampaignVersion, Enrollment
+from campaigns.triggers import trigger_kind
 from contacts.models import Contact, Touchpoint
 from segments.evaluation import Known, holds_for, matching_ids_sql, parsed
 
@@ -102,11 +103,10 @@ def simulate(*, campaign: Campaign, contact_ids: list[int], now: datetime, draft
 def _trigger_touchpoints(campaign: Campaign, contact_ids: list[int], now: datetime) -> dict[int, int]:
     """For a campaign started by touchpoints, each contact's latest such touchpoint: what
     its journey's dates (`touchpoint.properties.event_at`) are read from."""
-    kinds = {
-        kind
-        for trigger in campaign.triggers.filter(kind=Trigger.Kind.TOUCHPOINT)
-        for kind in trigger.touchpoint_kinds
-    }
+    kinds = set()
+    for trigger in campaign.triggers.all():
+        registered = trigger_kind(trigger.kind)
+        kinds.update(registered.touchpoint_kinds(trigger) if registered is not None else [])
     if not kinds:
         return {}
     latest: dict[int, int] = {}

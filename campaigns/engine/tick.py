@@ -17,9 +17,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-from campaigns.engine.enroll import enroll, enrollments_publish
-from campaigns.models import Campaign, Trigger
-from segments.models import MembershipEvent
+from campaigns.engine.enroll import enrollments_publish
+from campaigns.engine.triggers import triggers_fire
 
 TICK_LOCK = (7_342, 1)
 CLAIM_LIMIT = 20_000  # per tick: 100,000 contacts whose wait ends together go in seconds
@@ -69,30 +68,4 @@ def _claim(now: datetime) -> list[int]:
 
 def segment_triggers_poll(*, now: datetime) -> int:
     """Membership events since each segment trigger last looked, read in id order."""
-    enrolled = 0
-    triggers = Trigger.objects.select_for_update(skip_locked=True).filter(
-        kind__in=[Trigger.Kind.SEGMENT_ENTERED, Trigger.Kind.SEGMENT_EXITED],
-        campaign__status=Campaign.Status.ACTIVE,
-        campaign__version__isnull=False,
-    )
-    for trigger in triggers.select_related("campaign", "campaign__version"):
-        kind = "entered" if trigger.kind == Trigger.Kind.SEGMENT_ENTERED else "exited"
-        events = list(
-            MembershipEvent.objects.filter(
-                segment_id=trigger.segment_id, kind=kind, pk__gt=trigger.last_event_id
-            )
-            .order_by("pk")
-            .values_list("pk", "contact_id")[:10_000]
-        )
-        if not events:
-            continue
-        enrolled += len(
-            enroll(
-                campaign=trigger.campaign,
-                contact_ids=[contact_id for _, contact_id in events],
-                now=now,
-                context={"trigger": trigger.pk, "segment": trigger.segment_id, "event": kind},
-            )
-        )
-        Trigger.objects.filter(pk=trigger.pk).update(last_event_id=events[-1][0])
-    return enrolled
+    return triggers_fire("segment_events", now=now)

@@ -1,0 +1,18 @@
+"""The kinds of trigger are the registry's (campaigns.triggers): choices read when needed."""
+
+import campaigns.triggers
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("campaigns", "0008_outbox_routing_move_out"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="trigger",
+            name="kind",
+            field=models.CharField(choices=campaigns.triggers.trigger_kind_choices, max_length=20),
+        ),
+    ]
