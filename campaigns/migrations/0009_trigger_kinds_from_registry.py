@@ -1,7 +1,8 @@
 """The kinds of trigger are the registry's (campaigns.triggers): choices read when needed."""
 
-import campaigns.triggers
 from django.db import migrations, models
+
+import campaigns.triggers
 
 
 class Migration(migrations.Migration):
