@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bench import benchmark, median_seconds, result, rolled_back
 from bench.campaign_journey import FILTER, JOURNEY, contacts_in_countries, undone
-from campaigns.engine.enroll import enroll
+from campaigns.enrollment import enroll
 from campaigns.services import campaign_create, campaign_publish
 from ledger.context import Actor, acting_as
 

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from bench import benchmark, result
 from bench.workers import noop_seconds, queue_length, wait_until, worker_start, worker_stop
-from campaigns.engine.enroll import enroll
+from campaigns.enrollment import enroll
 from campaigns.models import LIVE, Campaign, Enrollment, StepRun
 from campaigns.services import campaign_create, campaign_publish
 from ledger.context import Actor, acting_as

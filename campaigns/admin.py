@@ -16,6 +16,7 @@ from campaigns.editor import step_options, step_type_names, steps_described
 from campaigns.models import Campaign, Enrollment, StepRun, Trigger
 from campaigns.selectors import BACKTEST_MAX_DAYS, campaign_backtest, campaign_placement, campaign_stats
 from campaigns.steps import step_types
+from campaigns.triggers import trigger_describe, trigger_kind_choices
 from common.admin_saving import adopt
 
 
@@ -113,6 +114,10 @@ class TriggerForm(forms.ModelForm):
             "kind", "touchpoint_kinds", "touchpoint_filter", "segment", "field", "value", "intent",
             "min_confidence", "offset_days", "time_of_day", "weekdays",
         ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"] = forms.ChoiceField(choices=[("", "---------"), *trigger_kind_choices()])
 
     def clean(self):
         data = super().clean()
@@ -374,7 +379,7 @@ def _sentence(tree) -> str:
 
 
 def _ways_in(campaign: Campaign) -> list[str]:
-    ways = [f"when: {trigger}" for trigger in campaign.triggers.select_related("segment")]
+    ways = [f"when: {trigger_describe(trigger)}" for trigger in campaign.triggers.select_related("segment")]
     ways.append("by hand or through the API")
     if campaign.entry_filter:
         sentence = _sentence(campaign.entry_filter)

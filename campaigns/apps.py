@@ -14,3 +14,12 @@ class CampaignsConfig(AppConfig):
 
         origin_type_register(ORIGIN_TYPE, campaign_origins)
         email_template_users_register(campaigns_sending_template)
+
+        from campaigns.services import contact_enrollments_erase, contact_enrollments_personal_data
+        from contacts.personal_data import PersonalDataPart, personal_data_register
+
+        personal_data_register(
+            PersonalDataPart(
+                "campaigns", export=contact_enrollments_personal_data, erase=contact_enrollments_erase
+            )
+        )

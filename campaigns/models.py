@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.triggers import trigger_kind_choices
 from contacts.models import Contact
 from segments.models import Segment
 
@@ -84,8 +83,8 @@ class CampaignVersion(models.Model):
 
 class Trigger(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="triggers")
-    # The kinds are the registry's (campaigns.triggers), read when a form or a check needs them.
-    kind = models.CharField(max_length=20, choices=trigger_kind_choices)
+    # One of the registry's kinds (campaigns.triggers): the services check it, the forms offer them.
+    kind = models.CharField(max_length=20)
     touchpoint_kinds = models.JSONField(
         default=list, blank=True, help_text='touchpoint kind keys, e.g. ["webinar_registration"]'
     )
@@ -123,10 +122,7 @@ class Trigger(models.Model):
         ]
 
     def __str__(self) -> str:
-        from campaigns.triggers import trigger_kind
-
-        kind = trigger_kind(self.kind)
-        return kind.describe(self) if kind is not None else self.kind
+        return f"{self.kind} trigger"
 
 
 class EnrollmentStatus(models.TextChoices):

@@ -17,11 +17,12 @@ from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from campaigns.dispatch import enrollments_publish
 from campaigns.engine.advance import enrollment_finish
-from campaigns.engine.enroll import NotEnrollable, enroll, enrollments_publish
 from campaigns.engine.journey import GraphError, validate
 from campaigns.engine.triggers import events_wake, triggers_fire
-from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, Trigger
+from campaigns.enrollment import NotEnrollable, enroll
+from campaigns.models import LIVE, Campaign, CampaignVersion, Enrollment, StepRun, Trigger
 from campaigns.origins import campaign_actor
 from campaigns.triggers import trigger_kinds
 from contacts.models import Contact, Touchpoint
@@ -338,3 +339,37 @@ def campaign_simulate(
         return simulate(campaign=campaign, contact_ids=sorted(ids), now=now, draft=draft)
     except GraphError as error:
         raise CampaignError(error.errors) from error
+
+
+# --- a person's data, for export and erasure (contacts.personal_data) -------------------------
+
+
+def contact_enrollments_personal_data(contact: Contact) -> dict:
+    from contacts.personal_data import iso
+
+    return {
+        "enrollments": [
+            {
+                "campaign": enrollment.campaign.name,
+                "status": enrollment.status,
+                "step": enrollment.step_key,
+                "entered_at": iso(enrollment.entered_at),
+                "finished_at": iso(enrollment.finished_at),
+            }
+            for enrollment in Enrollment.objects.filter(contact=contact)
+            .select_related("campaign")
+            .order_by("entered_at", "pk")
+        ]
+    }
+
+
+def contact_enrollments_erase(contact: Contact) -> dict[str, int]:
+    """The person leaves every journey; what the journeys kept about them (the context of an
+    enrollment, the details of its steps) is wiped."""
+    enrollments = Enrollment.objects.filter(contact_id=contact.pk)
+    enrollments.filter(status__in=LIVE).update(
+        status=Enrollment.Status.EXITED, next_run_at=None, lease_until=None, finished_at=timezone.now()
+    )
+    erased = enrollments.update(context={}, error="")
+    StepRun.objects.filter(enrollment__contact_id=contact.pk).update(detail={})
+    return {"enrollments": erased}

@@ -18,6 +18,7 @@ from django.db.models import Model, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from contacts import dispatch
 from contacts.models import (
     Account,
     ConsentChange,
@@ -32,6 +33,7 @@ from contacts.models import (
     TouchpointKind,
 )
 from contacts.normalize import normalize_email, normalize_tag_name
+from contacts.personal_data import ERASED_DOMAIN, PERSONAL_FIELDS, iso
 from ledger.context import current_actor
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
@@ -59,12 +61,7 @@ def _changed(*, contact_ids: Iterable[int], fields: Iterable[str]) -> None:
     if not ids or not paths:
         return
 
-    def announce() -> None:
-        from contacts.tasks import contacts_changed_task
-
-        contacts_changed_task.delay(contact_ids=ids, fields=paths)
-
-    transaction.on_commit(announce)
+    transaction.on_commit(lambda: dispatch.contacts_changed_announce_soon(contact_ids=ids, fields=paths))
 
 
 def contacts_changed_announce(*, contact_ids: list[int], fields: list[str]) -> int:
@@ -517,9 +514,7 @@ def touchpoints_queue(*, touchpoint_ids: Iterable[int]) -> None:
             " SELECT unnest(%s::bigint[]), %s, 0, '' ON CONFLICT DO NOTHING",
             [ids, timezone.now()],
         )
-    from contacts.tasks import touchpoints_captured_task
-
-    transaction.on_commit(touchpoints_captured_task.delay)
+    transaction.on_commit(dispatch.touchpoints_react_soon)
 
 
 def touchpoints_react(*, batch: int = REACT_BATCH, seconds: float = REACT_SECONDS) -> int:
@@ -545,9 +540,7 @@ def touchpoints_react(*, batch: int = REACT_BATCH, seconds: float = REACT_SECOND
         finally:
             _reactor_release(slot)
         if not finished:
-            from contacts.tasks import touchpoints_captured_task
-
-            touchpoints_captured_task.delay()
+            dispatch.touchpoints_react_soon()
             return announced
         # A touchpoint queued just before the slot was freed had its task turned away; one
         # that this round could not claim is in another worker's hands.
@@ -606,9 +599,7 @@ def touchpoints_retry(*, touchpoint_ids: Iterable[int]) -> int:
         count = PendingTouchpoint.objects.filter(touchpoint_id__in=list(touchpoint_ids)).update(
             attempts=0, error="", claimed_until=None
         )
-        from contacts.tasks import touchpoints_captured_task
-
-        transaction.on_commit(touchpoints_captured_task.delay)
+        transaction.on_commit(dispatch.touchpoints_react_soon)
     return count
 
 
@@ -817,3 +808,78 @@ def contacts_score_adjust(*, contact_ids: Iterable[int], by: int) -> dict[int, d
     )
     _changed(contact_ids=changes, fields=["score"])
     return changes
+
+
+# --- a person's own data, for export and erasure (contacts.personal_data) ---------------------
+
+
+def contact_personal_data(contact: Contact) -> dict:
+    """The person, their consent and its history, and their touchpoints."""
+    touchpoints = [
+        {
+            "kind": row["kind_id"],
+            "channel": row["channel"],
+            "occurred_at": iso(row["occurred_at"]),
+            "source": row["source"],
+            "text": row["text"],
+            "properties": row["properties"],
+            "external_id": row["external_id"],
+            "intent": row["intent"],
+        }
+        for row in Touchpoint.objects.filter(contact=contact)
+        .order_by("occurred_at", "pk")
+        .values("kind_id", "channel", "occurred_at", "source", "text", "properties", "external_id", "intent")
+        .iterator(chunk_size=2000)
+    ]
+    return {
+        "contact": {
+            "id": contact.pk,
+            **{field: getattr(contact, field) for field in PERSONAL_FIELDS},
+            "country": str(contact.country or ""),
+            "timezone": contact.timezone,
+            "lifecycle_stage": contact.lifecycle_stage,
+            "source": contact.source,
+            "score": contact.score,
+            "account": contact.account.name if contact.account_id else None,
+            "tags": sorted(contact.tags.values_list("name", flat=True)),
+            "attributes": contact.attributes,
+            "created_at": iso(contact.created_at),
+            "updated_at": iso(contact.updated_at),
+        },
+        "consent": {"email": contact.consent_email, "sms": contact.consent_sms},
+        "consent_history": [
+            {
+                "channel": change.channel,
+                "status": change.status,
+                "previous_status": change.previous_status,
+                "changed_at": iso(change.changed_at),
+                "by": change.actor_name,
+                "source": change.source,
+                "evidence": change.evidence,
+            }
+            for change in ConsentChange.objects.filter(contact=contact).order_by("changed_at", "pk")
+        ],
+        "touchpoints": touchpoints,
+    }
+
+
+def contact_personal_data_erase(contact: Contact) -> dict[str, int]:
+    """The person's addresses kept only as hashes on the suppression list (never sent to
+    again, even if imported anew); their fields, touchpoint texts and properties and consent
+    evidence wiped. The rows stay, so that counts do."""
+    suppression_add(
+        channel="email", address=contact.email, reason=SuppressionReason.ERASED, contact_id=contact.pk
+    )
+    if contact.phone:
+        suppression_add(
+            channel="sms", address=contact.phone, reason=SuppressionReason.ERASED, contact_id=contact.pk
+        )
+    touchpoints = Touchpoint.objects.filter(contact=contact).update(text="", properties={}, external_id=None)
+    ConsentChange.objects.filter(contact=contact).update(evidence={}, source="")
+    Contact.objects.filter(pk=contact.pk).update(
+        email=f"erased-{contact.pk}@{ERASED_DOMAIN}",
+        first_name="", last_name="", phone="", job_title="", city="",
+        attributes={}, updated_at=timezone.now(),
+    )  # fmt: skip
+    _changed(contact_ids=[contact.pk], fields=[*PERSONAL_FIELDS, "attributes"])
+    return {"touchpoints": touchpoints}

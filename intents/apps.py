@@ -21,3 +21,10 @@ class IntentsConfig(AppConfig):
         from intents.tasks import touchpoints_captured_receiver
 
         touchpoints_captured.connect(touchpoints_captured_receiver, dispatch_uid="intents.recognise")
+
+        from contacts.personal_data import PersonalDataPart, personal_data_register
+        from intents.services import contact_intents_erase, contact_labelled_texts
+
+        personal_data_register(
+            PersonalDataPart("intents", erase=contact_intents_erase, values=contact_labelled_texts)
+        )

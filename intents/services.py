@@ -16,6 +16,7 @@ from django.utils import timezone
 from sklearn.model_selection import train_test_split
 
 from contacts.models import Touchpoint
+from intents import dispatch
 from intents.learning import OUT_OF_SCOPE, artifacts
 from intents.learning.datasets import DatasetError, read_labelled_csv
 from intents.learning.evaluation import evaluate
@@ -162,10 +163,9 @@ def intent_examples_import(*, path: Path) -> int:
 @transaction.atomic
 def intent_model_request() -> IntentModel:
     """A new version to train; a worker trains it (see intent_model_train_task)."""
-    from intents.tasks import intent_model_train_task
 
     model = _new_version()
-    transaction.on_commit(lambda: intent_model_train_task.delay(model_id=model.pk))
+    transaction.on_commit(lambda: dispatch.intent_model_train_soon(model.pk))
     return model
 
 
@@ -496,3 +496,20 @@ def signals_strengthen(*, detections: Sequence[tuple[int, int, float, int]], at)
             },
         )
     return len(keys)
+
+
+# --- a person's data, for erasure (contacts.personal_data) ------------------------------------
+
+
+def contact_labelled_texts(contact) -> list[str]:
+    """Texts of the person's touchpoints that people labelled: examples the classifier learns
+    from, which may have travelled into the ledger."""
+    return list(IntentExample.objects.filter(touchpoint__contact=contact).values_list("text", flat=True))
+
+
+def contact_intents_erase(contact) -> dict[str, int]:
+    """The person's labelled texts deleted, and the explanations of what was recognised in
+    their touchpoints (they quote them) wiped."""
+    labelled = IntentExample.objects.filter(touchpoint__contact=contact).delete()[0]
+    TouchpointIntent.objects.filter(touchpoint__contact=contact).update(explanation="")
+    return {"labelled_texts": labelled}

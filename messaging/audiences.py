@@ -21,13 +21,13 @@ from django.utils import timezone
 from psycopg import sql
 
 from contacts.models import ConsentStatus, Contact, Suppression
+from contacts.personal_data import ERASED_DOMAIN
 from contacts.selectors import Sha256Hex, suppressed_exists
 from ledger.context import current_actor
 from ledger.models import Category
 from ledger.services import action_record
 from messaging import dispatch
 from messaging.channels.webhook import webhook_post
-from messaging.gates import ERASED_DOMAIN
 from messaging.models import Audience, AudienceSync
 from segments.models import Membership
 

@@ -12,12 +12,9 @@ import hashlib
 from collections.abc import Sequence
 
 from contacts.models import ConsentStatus, Contact, Suppression, SuppressionReason
+from contacts.personal_data import ERASED_DOMAIN
 from contacts.selectors import address_hash
 from messaging.models import OutboxMessage
-
-# Erased contacts keep their row (aggregate counts survive) with an address in this
-# reserved domain (RFC 2606), which no message may ever go to.
-ERASED_DOMAIN = "erased.invalid"
 
 Channel = OutboxMessage.Channel
 

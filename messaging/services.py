@@ -15,7 +15,7 @@ from ledger.models import Category
 from ledger.services import action_record
 from messaging.channels.email import CompiledTemplate, Rendered, contact_values, personalise, test_send
 from messaging.email import rendering
-from messaging.models import EmailLayout, EmailTemplate
+from messaging.models import DeliveryAttempt, EmailLayout, EmailTemplate, OutboxMessage
 
 TEMPLATE_FIELDS = ("name", "slug", "subject", "preheader", "html", "text", "layout")
 LAYOUT_FIELDS = ("name", "html")
@@ -201,3 +201,46 @@ def email_template_test_send(*, template: EmailTemplate, contact: Contact, to: s
         details={"to": to},
     )
     return rendered
+
+
+# --- a person's data, for export and erasure (contacts.personal_data) -------------------------
+
+
+def contact_messages(contact: Contact) -> dict:
+    """The messages written to the person. E-mails are rendered when delivered: what a sent
+    one said is in its ledger action."""
+    from contacts.personal_data import iso
+    from ledger.models import Action
+
+    subjects = {
+        details.get("message"): details.get("subject")
+        for details in Action.objects.filter(contact_id=contact.pk, verb="email.sent").values_list(
+            "details", flat=True
+        )
+        if isinstance(details, dict) and details.get("subject")
+    }
+    return {
+        "messages": [
+            {
+                "channel": message.channel,
+                "status": message.status,
+                "created_at": iso(message.created_at),
+                "sent_at": iso(message.sent_at),
+                "payload": message.payload,
+                **({"subject": subjects[message.pk]} if message.pk in subjects else {}),
+            }
+            for message in OutboxMessage.objects.filter(contact_id=contact.pk).order_by("created_at", "pk")
+        ]
+    }
+
+
+def contact_messages_erase(contact: Contact) -> dict[str, int]:
+    """What is pending for the person is never sent; what was written to them loses its
+    content, and its delivery log the provider's words about it."""
+    messages = OutboxMessage.objects.filter(contact_id=contact.pk)
+    messages.filter(status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.SUPPRESSED, next_attempt_at=None
+    )
+    erased = messages.update(payload={"erased": True}, error="")
+    DeliveryAttempt.objects.filter(message__contact_id=contact.pk).update(error="")
+    return {"messages": erased}

@@ -196,3 +196,12 @@ def segment_explanation(segment: Segment) -> str:
         return explain(parse(segment.conditions, LENIENT))
     except ConditionError:
         return ""
+
+
+def contact_segment_names(contact) -> dict:
+    """The segments the person is in, for their export."""
+    from segments.models import Membership
+
+    return {
+        "segments": sorted(Membership.objects.filter(contact=contact).values_list("segment__name", flat=True))
+    }

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from contacts.models import Contact, Touchpoint
 from ledger.models import Category
 from ledger.services import ActionEntry, action_record, action_record_many
+from segments import dispatch
 from segments.conditions.reads import reads_of
 from segments.conditions.schema import ConditionError
 from segments.evaluation import Known, parsed
@@ -86,9 +87,8 @@ def segment_check(segment: Segment) -> None:
 
 
 def _rebuild_after_commit(segment: Segment) -> None:
-    from segments.tasks import segment_rebuild_task
 
-    transaction.on_commit(lambda: segment_rebuild_task.delay(segment_id=segment.pk))
+    transaction.on_commit(lambda: dispatch.segment_rebuild_soon(segment.pk))
 
 
 @transaction.atomic

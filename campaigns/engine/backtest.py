@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from campaigns.models import Campaign
-from campaigns.triggers import trigger_kind
+from campaigns.triggers import trigger_describe, trigger_kind
 from segments.evaluation import matching_ids_sql, parsed
 
 
@@ -35,7 +35,7 @@ def backtest(*, campaign: Campaign, days: int, now: datetime) -> dict:
             {
                 "trigger": trigger.pk,
                 "kind": trigger.kind,
-                "description": str(trigger),
+                "description": trigger_describe(trigger),
                 "contacts": len(found),
                 "occurrences": sum(found.values()),
                 "note": note,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-from campaigns.engine.enroll import enrollments_publish
+from campaigns.dispatch import enrollments_publish
 from campaigns.engine.triggers import triggers_fire
 
 TICK_LOCK = (7_342, 1)

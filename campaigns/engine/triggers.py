@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from campaigns.engine.enroll import enrollments_publish as advance_soon
+from campaigns.dispatch import enrollments_publish as advance_soon
+from campaigns.engine.advance import enrollments_advance
 from campaigns.models import Campaign, CampaignVersion, Enrollment, Trigger
 from campaigns.steps import step_type
 from campaigns.triggers import trigger_kinds
@@ -34,8 +36,12 @@ def triggers_fire(event: str, *, now: datetime, **payload) -> int:
     created = 0
     with transaction.atomic():
         for kind in trigger_kinds().values():
-            if kind.listens == event:
-                created += kind.fire(active_triggers(kind.kind), now=now, **payload)
+            if kind.listens != event:
+                continue
+            enrolled = kind.fire(active_triggers(kind.kind), now=now, **payload)
+            if kind.advance_at_once and enrolled:
+                transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
+            created += len(enrolled)
     return created
 
 

@@ -1,8 +1,6 @@
-"""The kinds of trigger are the registry's (campaigns.triggers): choices read when needed."""
+"""The kinds of trigger are the registry's (campaigns.triggers): the services check them."""
 
 from django.db import migrations, models
-
-import campaigns.triggers
 
 
 class Migration(migrations.Migration):
@@ -14,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="trigger",
             name="kind",
-            field=models.CharField(choices=campaigns.triggers.trigger_kind_choices, max_length=20),
+            field=models.CharField(max_length=20),
         ),
     ]

@@ -35,7 +35,7 @@ class EnrollCampaign(StepType):
         return name or f"campaign {step['campaign']} (gone)"
 
     def run(self, step, run):
-        from campaigns.engine.enroll import NotEnrollable, enroll
+        from campaigns.enrollment import NotEnrollable, enroll
 
         following = run.following(step)
         target = Campaign.objects.select_related("version").get(pk=step["campaign"])

@@ -7,8 +7,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from typing import TYPE_CHECKING
 
-from campaigns.triggers.base import TriggerKind
+if TYPE_CHECKING:
+    from campaigns.triggers.base import TriggerKind
 
 _KINDS: dict[str, TriggerKind] = {}
 _SUPPORT = {"base", "segment_events", "touchpoints"}  # modules of this package that are not kinds
@@ -45,3 +47,9 @@ def trigger_kind(kind: str) -> TriggerKind | None:
 def trigger_kind_choices() -> list[tuple[str, str]]:
     """(kind, label): the choices of Trigger.kind, read when forms and serializers are made."""
     return [(kind.kind, kind.label) for kind in trigger_kinds().values()]
+
+
+def trigger_describe(trigger) -> str:
+    """The trigger in one sentence, as its kind says it."""
+    kind = trigger_kind(trigger.kind)
+    return kind.describe(trigger) if kind is not None else f"{trigger.kind} (a kind this installation lacks)"

@@ -34,6 +34,9 @@ class TriggerKind:
     position: ClassVar[int] = 1000
     fields: ClassVar[tuple[Field, ...]] = ()
     listens: ClassVar[str | None] = None
+    # Contacts it brings in are due at once: the task that reacts to the event takes their
+    # first steps itself, instead of queuing them behind every task in the broker.
+    advance_at_once: ClassVar[bool] = False
     # Why history cannot say whom it would have started, for a kind that backtest skips.
     not_from_history: ClassVar[str] = ""
 
@@ -47,10 +50,10 @@ class TriggerKind:
     def describe(self, trigger: Trigger) -> str:
         return self.label
 
-    def fire(self, triggers: QuerySet[Trigger], *, now: datetime, **event) -> int:
-        """Enroll what the event brings into the campaigns of these (active) triggers; how
-        many enrollments were made."""
-        return 0
+    def fire(self, triggers: QuerySet[Trigger], *, now: datetime, **event) -> list[int]:
+        """Enroll what the event brings into the campaigns of these (active) triggers; the
+        enrollments made."""
+        return []
 
     def backtest(self, trigger: Trigger, since: datetime, until: datetime) -> tuple[str, list] | None:
         """SELECT contact_id, count(*): how often it would have fired for each contact in

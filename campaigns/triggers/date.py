@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from campaigns.enrollment import enroll
 from campaigns.steps.base import Field
 from campaigns.triggers import trigger_kind_register
 from campaigns.triggers.base import TriggerKind
@@ -112,10 +113,7 @@ class DateCameRound(TriggerKind):
         return list(trigger.touchpoint_kinds)
 
     def fire(self, triggers, *, now, **event):
-        from campaigns.engine.enroll import enroll
-        from campaigns.models import Trigger
-
-        created = 0
+        created: list[int] = []
         for trigger in triggers.select_for_update(skip_locked=True, of=("self",)):
             with connection.cursor() as cursor:
                 cursor.execute(*_between(date_occurrences_sql(trigger), trigger.last_run_at or now, now))
@@ -125,10 +123,10 @@ class DateCameRound(TriggerKind):
                 | ({"touchpoint": touchpoint_id} if touchpoint_id else {})
                 for contact_id, touchpoint_id in rows
             }
-            created += len(
-                enroll(campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts)
+            created += enroll(
+                campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts
             )
-            Trigger.objects.filter(pk=trigger.pk).update(last_run_at=now)
+            triggers.model.objects.filter(pk=trigger.pk).update(last_run_at=now)
         return created
 
     def backtest(self, trigger, since, until):

@@ -4,6 +4,7 @@ import json
 
 from django.db import connection
 
+from campaigns.enrollment import enroll
 from campaigns.steps.base import Field
 from campaigns.triggers import trigger_kind_register
 from campaigns.triggers.base import TriggerKind
@@ -45,9 +46,7 @@ class FieldChanged(TriggerKind):
     def fire(self, triggers, *, now, contact_ids, fields, **event):
         """Contacts whose field changed enter; with a value, only those for whom it now holds
         (compared as the condition language's `eq` does)."""
-        from campaigns.engine.enroll import enroll
-
-        created = 0
+        created: list[int] = []
         ids = sorted(set(contact_ids))
         for trigger in triggers:
             if not _changed(trigger, fields):
@@ -66,9 +65,7 @@ class FieldChanged(TriggerKind):
                     wanted = [row[0] for row in cursor.fetchall()]
             if wanted:
                 context = {"trigger": trigger.pk, "field": trigger.field}
-                created += len(
-                    enroll(campaign=trigger.campaign, contact_ids=wanted, now=now, context=context)
-                )
+                created += enroll(campaign=trigger.campaign, contact_ids=wanted, now=now, context=context)
         return created
 
     def backtest(self, trigger, since, until):

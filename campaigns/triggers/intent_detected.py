@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from campaigns.enrollment import enroll
 from campaigns.steps.base import Field
 from campaigns.triggers import trigger_kind_register
 from campaigns.triggers.base import TriggerKind
@@ -35,9 +36,7 @@ class IntentDetected(TriggerKind):
         return f"intent {trigger.intent} detected"
 
     def fire(self, triggers, *, now, detections, **event):
-        from campaigns.engine.enroll import enroll
-
-        created = 0
+        created: list[int] = []
         for trigger in triggers:
             contexts: dict[int, dict] = {}
             for found in sorted(detections, key=lambda row: row.get("touchpoint_id") or 0):
@@ -52,8 +51,8 @@ class IntentDetected(TriggerKind):
                     },
                 )
             if contexts:
-                created += len(
-                    enroll(campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts)
+                created += enroll(
+                    campaign=trigger.campaign, contact_ids=list(contexts), now=now, contexts=contexts
                 )
         return created
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from campaigns.enrollment import enroll
 from campaigns.steps.base import Field
 from campaigns.triggers import trigger_kind_register
 from campaigns.triggers.base import TriggerKind
@@ -57,10 +58,7 @@ class Schedule(TriggerKind):
         return f"{self.label.lower()} {trigger.segment}"
 
     def fire(self, triggers, *, now, **event):
-        from campaigns.engine.enroll import enroll
-        from campaigns.models import Trigger
-
-        created = 0
+        created: list[int] = []
         for trigger in triggers.select_for_update(skip_locked=True, of=("self",)):
             occurrence = schedule_due(trigger, now=now)
             if occurrence is not None:
@@ -70,8 +68,8 @@ class Schedule(TriggerKind):
                     )
                 )
                 context = {"trigger": trigger.pk, "occurrence": occurrence.isoformat()}
-                created += len(enroll(campaign=trigger.campaign, contact_ids=ids, now=now, context=context))
-            Trigger.objects.filter(pk=trigger.pk).update(last_run_at=now)
+                created += enroll(campaign=trigger.campaign, contact_ids=ids, now=now, context=context)
+            triggers.model.objects.filter(pk=trigger.pk).update(last_run_at=now)
         return created
 
     def backtest(self, trigger, since, until):

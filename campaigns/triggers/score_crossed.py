@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from campaigns.enrollment import enroll
 from campaigns.triggers import trigger_kind_register
 from campaigns.triggers.base import TriggerKind
 from campaigns.triggers.field_changed import ledger_occurrences
@@ -13,14 +14,10 @@ class ScoreCrossed(TriggerKind):
     listens = "score_crossed"
 
     def fire(self, triggers, *, now, contact_ids, **event):
-        from campaigns.engine.enroll import enroll
-
-        created = 0
+        created: list[int] = []
         for trigger in triggers:
             context = {"trigger": trigger.pk, "event": "mql"}
-            created += len(
-                enroll(campaign=trigger.campaign, contact_ids=contact_ids, now=now, context=context)
-            )
+            created += enroll(campaign=trigger.campaign, contact_ids=contact_ids, now=now, context=context)
         return created
 
     def backtest(self, trigger, since, until):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Max
 
+from campaigns.enrollment import enroll
 from campaigns.steps.base import Field
 from campaigns.triggers.base import TriggerKind
 from segments.models import MembershipEvent
@@ -29,10 +30,7 @@ class SegmentEvent(TriggerKind):
         return f"{self.label.lower()} {trigger.segment}"
 
     def fire(self, triggers, *, now, **event):
-        from campaigns.engine.enroll import enroll
-        from campaigns.models import Trigger
-
-        enrolled = 0
+        enrolled: list[int] = []
         locked = triggers.select_for_update(skip_locked=True, of=("self",)).select_related("segment")
         for trigger in locked:
             events = list(
@@ -44,15 +42,13 @@ class SegmentEvent(TriggerKind):
             )
             if not events:
                 continue
-            enrolled += len(
-                enroll(
-                    campaign=trigger.campaign,
-                    contact_ids=[contact_id for _, contact_id in events],
-                    now=now,
-                    context={"trigger": trigger.pk, "segment": trigger.segment_id, "event": self.event},
-                )
+            enrolled += enroll(
+                campaign=trigger.campaign,
+                contact_ids=[contact_id for _, contact_id in events],
+                now=now,
+                context={"trigger": trigger.pk, "segment": trigger.segment_id, "event": self.event},
             )
-            Trigger.objects.filter(pk=trigger.pk).update(last_event_id=events[-1][0])
+            triggers.model.objects.filter(pk=trigger.pk).update(last_event_id=events[-1][0])
         return enrolled
 
     def backtest(self, trigger, since, until):

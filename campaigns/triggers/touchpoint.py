@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 
-from django.db import transaction
-
+from campaigns.enrollment import enroll
 from campaigns.steps.base import Field
 from campaigns.triggers import trigger_kind_register
 from campaigns.triggers.base import TriggerKind
@@ -20,6 +18,7 @@ class TouchpointArrived(TriggerKind):
     label = "Touchpoint of a kind"
     position = 10
     listens = "touchpoints"
+    advance_at_once = True
     fields = (
         Field("touchpoint_kinds", "kinds", label="When one of these arrives", required=True, choices="kinds"),
         Field("touchpoint_filter", "where", label="with the properties"),
@@ -38,12 +37,11 @@ class TouchpointArrived(TriggerKind):
         return list(trigger.touchpoint_kinds)
 
     def fire(self, triggers, *, now, touchpoints, **event):
-        """Each contact enters once per campaign, with its first matching touchpoint."""
-        from campaigns.engine.advance import enrollments_advance
-        from campaigns.engine.enroll import enroll
-
+        """Each contact enters once per campaign, with its first matching touchpoint. They are
+        due now: the task that reacts to the touchpoints takes their first steps at once
+        (`advance_at_once`) rather than leave them behind every task in the queue."""
         kinds = {touchpoint["kind_id"] for touchpoint in touchpoints}
-        created = 0
+        created: list[int] = []
         for trigger in triggers:
             if not kinds & set(trigger.touchpoint_kinds):
                 continue
@@ -55,17 +53,13 @@ class TouchpointArrived(TriggerKind):
                         touchpoint["contact_id"], {"trigger": trigger.pk, "touchpoint": touchpoint["pk"]}
                     )
             if contexts:
-                enrolled = enroll(
+                created += enroll(
                     campaign=trigger.campaign,
                     contact_ids=list(contexts),
                     now=now,
                     contexts=contexts,
                     publish=False,
                 )
-                created += len(enrolled)
-                # They are due now: this task takes their first steps at once rather than leave
-                # them behind every task in the queue.
-                transaction.on_commit(partial(enrollments_advance, enrollment_ids=enrolled))
         return created
 
     def backtest(self, trigger, since, until):

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from contacts import dispatch
 from contacts.imports import contacts as contact_import
 from contacts.imports import touchpoints as touchpoint_import
 from contacts.imports.reader import ImportFileError, open_source
@@ -124,9 +125,7 @@ def import_queue(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
     job.mapping = mapping
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["mapping", "status"])
-    from contacts.tasks import import_job_run_task
-
-    transaction.on_commit(lambda: import_job_run_task.delay(job_id=job.pk))
+    transaction.on_commit(lambda: dispatch.import_job_run_soon(job.pk))
     return job
 
 

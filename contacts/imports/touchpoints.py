@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.copy import copy_data
+from contacts import dispatch
 from contacts.imports import fields
 from contacts.imports.ahead import chunks_read_ahead, copy_ready
 from contacts.imports.integrity import row_triggers_off
@@ -174,10 +175,8 @@ def touchpoints_import(
             work=lambda job: _import(source=source, rejects=rejects, job=job, progress=progress),
         )
     if job is not None and counts.get("created"):
-        from contacts.tasks import touchpoints_import_announce_task
-
         # Committed by now: the apps that react to touchpoints hear of the whole file once.
-        transaction.on_commit(lambda: touchpoints_import_announce_task.delay(job_id=job.pk))
+        transaction.on_commit(lambda: dispatch.touchpoints_import_announce_soon(job.pk))
     return TouchpointImportResult(job=job, **counts)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from campaigns.engine.backtest import backtest
 from campaigns.models import Enrollment
 from campaigns.services import CampaignError, campaign_create
-from campaigns.triggers import trigger_kind, trigger_kind_choices, trigger_kind_unregister
+from campaigns.triggers import trigger_describe, trigger_kind, trigger_kind_choices, trigger_kind_unregister
 from contacts import services as contact_services
 from tests.campaigns.conftest import published
 from tests.factories import ContactFactory
@@ -40,16 +40,16 @@ class CityChanged(TriggerKind):
         return f"moved to {trigger.value}"
 
     def fire(self, triggers, *, now, contact_ids, fields, **event):
-        from campaigns.engine.enroll import enroll
+        from campaigns.enrollment import enroll
         from contacts.models import Contact
 
-        created = 0
+        created = []
         for trigger in triggers:
             if "city" in fields:
                 moved = Contact.objects.filter(pk__in=contact_ids, city=trigger.value)
                 ids = list(moved.values_list("pk", flat=True))
                 context = {"trigger": trigger.pk}
-                created += len(enroll(campaign=trigger.campaign, contact_ids=ids, now=now, context=context))
+                created += enroll(campaign=trigger.campaign, contact_ids=ids, now=now, context=context)
         return created
 
     def backtest(self, trigger, since, until):
@@ -83,7 +83,7 @@ def test_a_registered_kind_of_trigger_is_checked_fired_and_backtested(moved_to, 
         name="Welcome to Lyon", steps=[{"key": "tag", "type": "add_tag", "tags": ["lyonnais"]}],
         triggers=[{"kind": "moved_to", "value": "Lyon"}],
     )  # fmt: skip
-    assert str(campaign.triggers.get()) == "moved to Lyon"
+    assert trigger_describe(campaign.triggers.get()) == "moved to Lyon"
 
     # when contacts move, through the contacts' own services and their announcement
     mover, stayer = ContactFactory(city="Paris"), ContactFactory(city="Paris")

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
+from campaigns.dispatch import enrollments_publish
 from campaigns.models import Campaign
 from campaigns.origins import campaign_actor
 from ledger.context import acting_as
@@ -105,14 +106,3 @@ def enroll(
         if enrollment_ids and publish:
             transaction.on_commit(lambda: enrollments_publish(enrollment_ids))
     return enrollment_ids
-
-
-ADVANCE_BATCH = 500  # enrollments per task: one batch of campaigns.engine.advance
-
-
-def enrollments_publish(enrollment_ids: list[int]) -> None:
-    """Hand enrollments that are due now to the workers, a batch per task."""
-    from campaigns.tasks import enrollments_advance_task
-
-    for start in range(0, len(enrollment_ids), ADVANCE_BATCH):
-        enrollments_advance_task.delay(enrollment_ids=enrollment_ids[start : start + ADVANCE_BATCH])
