@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from django.db import connection
 
 from bench import benchmark, median_seconds, result, rolled_back
+from common.columns import insert_columns
+from contacts.models import Contact
 from ledger.context import Actor, acting_as
 from messaging.audiences import audience_sync
 from messaging.models import Audience
@@ -21,17 +23,21 @@ from segments.services import segment_create
 
 
 def _members(segment_id: int, n: int) -> None:
+    columns, values = insert_columns(
+        Contact,
+        {
+            "email": "'audience' || i || '@bench.example.net'",
+            "first_name": "'First'", "last_name": "'Last'",
+            "country": "'FR'", "lifecycle_stage": "'lead'",
+            "consent_email": "CASE WHEN i %% 20 = 0 THEN 'unsubscribed' ELSE '' END",
+        },
+    )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             WITH made AS (
-                INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city,
-                    country, timezone, lifecycle_stage, source, score, owner_id, account_id, consent_email,
-                    consent_sms, attributes, created_at, updated_at)
-                SELECT 'audience' || i || '@bench.example.net', 'First', 'Last', '', '', '', 'FR', '', 'lead',
-                       '', 0, NULL, NULL, CASE WHEN i %% 20 = 0 THEN 'unsubscribed' ELSE '' END, '', '{}',
-                       now(), now()
-                  FROM generate_series(1, %(n)s) i
+                INSERT INTO contacts_contact ({columns})
+                SELECT {values} FROM generate_series(1, %(n)s) i
                 RETURNING id, email
             ), suppressed AS (
                 INSERT INTO contacts_suppression (channel, address_hash, reason, detail, created_at)

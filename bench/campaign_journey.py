@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from common.columns import insert_columns
+from contacts.models import Contact
+
 FILTER = {"field": "country", "op": "in", "value": ["FR", "BE", "DE"]}
 JOURNEY = [
     {"key": "french", "type": "branch", "conditions": {"field": "country", "op": "eq", "value": "FR"},
@@ -14,16 +17,18 @@ JOURNEY = [
 
 
 def contacts_in_countries(n: int) -> list[int]:
+    columns, values = insert_columns(
+        Contact,
+        {
+            "email": "'journey' || i || '@bench.example.net'", "first_name": "'First'", "last_name": "'Last'",
+            "country": "(ARRAY['FR', 'BE', 'DE', 'GB', 'US'])[1 + i %% 5]", "lifecycle_stage": "'lead'",
+        },
+    )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city, country,
-                timezone, lifecycle_stage, source, score, owner_id, account_id, consent_email, consent_sms,
-                attributes, created_at, updated_at)
-            SELECT 'journey' || i || '@bench.example.net', 'First', 'Last', '', '', '',
-                   (ARRAY['FR', 'BE', 'DE', 'GB', 'US'])[1 + i %% 5], '', 'lead', '', 0, NULL, NULL, '', '',
-                   '{}', now(), now()
-              FROM generate_series(1, %s) i
+            f"""
+            INSERT INTO contacts_contact ({columns})
+            SELECT {values} FROM generate_series(1, %s) i
             RETURNING id
             """,
             [n],

@@ -26,6 +26,8 @@ from django.utils import timezone
 from bench import benchmark, result
 from bench.smtp_sink import SmtpSink
 from campaigns.services import campaign_create
+from common.columns import insert_columns
+from contacts.models import Contact
 from ledger.context import Actor, acting_as
 from messaging.email import links
 from messaging.models import EmailLayout, OutboxMessage
@@ -60,16 +62,20 @@ def _data(n: int, campaign_id: int) -> list[int]:
             [max(1, n // 20)],
         )
         accounts = [row[0] for row in cursor.fetchall()]
+        columns, values = insert_columns(
+            Contact,
+            {
+                "email": "'reader' || i || '@bench.example.net'",
+                "first_name": "(ARRAY['Ada', 'Léa', '', 'Noor'])[1 + i %% 4]", "last_name": "'Reader'",
+                "country": "'FR'", "lifecycle_stage": "'lead'",
+                "account_id": "CASE WHEN i %% 2 = 0 THEN (%s::bigint[])[1 + i %% %s] END",
+                "consent_email": "'subscribed'",
+            },
+        )  # fmt: skip
         cursor.execute(
-            """
-            INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city, country,
-                timezone, lifecycle_stage, source, score, owner_id, account_id, consent_email, consent_sms,
-                attributes, created_at, updated_at)
-            SELECT 'reader' || i || '@bench.example.net', (ARRAY['Ada', 'Léa', '', 'Noor'])[1 + i %% 4],
-                   'Reader', '', '', '', 'FR', '', 'lead', '', 0, NULL,
-                   CASE WHEN i %% 2 = 0 THEN (%s::bigint[])[1 + i %% %s] END, 'subscribed', '', '{}',
-                   now(), now()
-              FROM generate_series(1, %s) i
+            f"""
+            INSERT INTO contacts_contact ({columns})
+            SELECT {values} FROM generate_series(1, %s) i
             """,
             [accounts, len(accounts), n],
         )

@@ -24,7 +24,6 @@ from contacts.imports.integrity import row_triggers_off
 from contacts.imports.jobs import import_settings
 
 # Table names come from the benchmarks' own constants, ids are integers.
-# ruff: noqa: S608
 
 DESCRIPTION = "COPY of the rows the import wrote into the same tables, with their indexes"
 

@@ -25,6 +25,8 @@ from bench.workers import noop_seconds, queue_length, wait_until, worker_start, 
 from campaigns.enrollment import enroll
 from campaigns.models import LIVE, Campaign, Enrollment, StepRun
 from campaigns.services import campaign_create, campaign_publish
+from common.columns import insert_columns
+from contacts.models import Contact
 from ledger.context import Actor, acting_as
 from messaging.models import OutboxMessage
 from mops.celery import app
@@ -45,16 +47,19 @@ STEPS = [
 
 
 def _contacts(n: int, run: str) -> list[int]:
+    columns, values = insert_columns(
+        Contact,
+        {
+            "email": "'p' || i || '@' || %s || '.example.net'", "first_name": "'First' || i",
+            "last_name": "'Last'", "country": "(ARRAY['FR', 'BE', 'DE', 'GB', 'US'])[1 + i %% 5]",
+            "lifecycle_stage": "'lead'",
+        },
+    )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city, country,
-                timezone, lifecycle_stage, source, score, owner_id, account_id, consent_email, consent_sms,
-                attributes, created_at, updated_at)
-            SELECT 'p' || i || '@' || %s || '.example.net', 'First' || i, 'Last', '', '', '',
-                   (ARRAY['FR', 'BE', 'DE', 'GB', 'US'])[1 + i %% 5], '', 'lead', '', 0, NULL, NULL, '', '',
-                   '{}', now(), now()
-              FROM generate_series(1, %s) i
+            f"""
+            INSERT INTO contacts_contact ({columns})
+            SELECT {values} FROM generate_series(1, %s) i
             RETURNING id
             """,
             [run, n],

@@ -3,8 +3,6 @@ that read its kind, for its contact only. Target: median under 20 ms. Baseline: 
 SELECT of the same compiled predicates for that contact, without the diff.
 """
 
-# ruff: noqa: S608 - the SQL is assembled from this module's constants
-
 from __future__ import annotations
 
 import statistics

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from common.columns import insert_columns
 from common.copy import reserve_ids
 from contacts.models import Contact, Touchpoint
 from contacts.services import touchpoints_queue
@@ -50,16 +51,14 @@ def _contacts_for(emails: set[str]) -> tuple[dict[str, int], list[tuple[int, str
     created: list[tuple[int, str]] = []
     if missing:
         with connection.cursor() as cursor:
+            columns, values = insert_columns(Contact, {"email": "email", "source": "'api'"})
             cursor.execute(
-                """
-                INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city, country,
-                    timezone, lifecycle_stage, source, score, consent_email, consent_sms, attributes,
-                    created_at, updated_at)
-                SELECT email, '', '', '', '', '', '', '', '', 'api', 0, '', '', '{}'::jsonb, now(), now()
-                  FROM unnest(%s::text[]) AS email
+                f"""
+                INSERT INTO {Contact._meta.db_table} ({columns})
+                SELECT {values} FROM unnest(%s::text[]) AS email
                 ON CONFLICT (email) DO NOTHING
                 RETURNING id, email
-                """,
+                """,  # noqa: S608 - columns and defaults from the model, values bound
                 [missing],
             )
             created = cursor.fetchall()

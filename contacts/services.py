@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -883,3 +883,37 @@ def contact_personal_data_erase(contact: Contact) -> dict[str, int]:
     )  # fmt: skip
     _changed(contact_ids=[contact.pk], fields=[*PERSONAL_FIELDS, "attributes"])
     return {"touchpoints": touchpoints}
+
+
+# --- fields other apps compute, written here (bulk, one statement each) -----------------------
+
+
+def contacts_scores_set(*, scores: Mapping[int, int], at: datetime) -> None:
+    """Lead scores computed by the scoring rules, in one UPDATE ... FROM unnest() (Django's
+    bulk_update builds a CASE per row); announced after commit, so that segments and
+    triggers on the score follow."""
+    if not scores:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Contact._meta.db_table} AS c SET score = v.score, updated_at = %s "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::int[]) AS v (id, score) WHERE c.id = v.id",
+            [at, list(scores), list(scores.values())],
+        )
+    _changed(contact_ids=scores, fields=["score"])
+
+
+def touchpoints_intents_set(*, intents: Sequence[tuple[int, str, float | None]]) -> None:
+    """What was recognised in touchpoints, (touchpoint, intent key or "", confidence), in
+    one UPDATE ... FROM unnest()."""
+    if not intents:
+        return
+    ids, keys, confidences = (list(column) for column in zip(*intents, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Touchpoint._meta.db_table} AS t"  # noqa: S608 - the model's table, values bound
+            " SET intent = v.intent, intent_confidence = v.confidence"
+            " FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS v (id, intent, confidence)"
+            " WHERE t.id = v.id",
+            [ids, keys, confidences],
+        )

@@ -21,6 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from contacts.models import Contact, Touchpoint
+from contacts.services import contacts_scores_set
 from intents.models import EngagementPoints, ScoringRule
 from intents.rules import Condition, parse_conditions
 from ledger.models import Category
@@ -169,13 +170,7 @@ def contacts_rescore(*, contact_ids: Sequence[int], at: datetime | None = None, 
                     occurred_at=at,
                 )
             )
-    if changed:  # one UPDATE ... FROM unnest(), not bulk_update's CASE per row
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE contacts_contact AS c SET score = v.score, updated_at = %s "
-                "FROM unnest(%s::bigint[], %s::int[]) AS v (id, score) WHERE c.id = v.id",
-                [at, [c.pk for c in changed], [c.score for c in changed]],
-            )
+    contacts_scores_set(scores={c.pk: c.score for c in changed}, at=at)
     action_record_many(entries=entries)
     if crossed:
         transaction.on_commit(lambda: lead_score_crossed.send(sender=ScoringRule, contact_ids=crossed))

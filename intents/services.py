@@ -16,6 +16,7 @@ from django.utils import timezone
 from sklearn.model_selection import train_test_split
 
 from contacts.models import Touchpoint
+from contacts.services import touchpoints_intents_set
 from intents import dispatch
 from intents.learning import OUT_OF_SCOPE, artifacts
 from intents.learning.datasets import DatasetError, read_labelled_csv
@@ -406,19 +407,9 @@ def touchpoints_recognise(*, touchpoint_ids: Sequence[int], at: datetime | None 
         ],
     )  # fmt: skip
     found = [r for r in recognitions if r.intent_key]
-    # One UPDATE ... FROM unnest(): Django's bulk_update builds a CASE per row, which costs
-    # more than the recognition itself on a batch of thousands.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE contacts_touchpoint AS t SET intent = v.intent, intent_confidence = v.confidence "
-            "FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS v (id, intent, confidence) "
-            "WHERE t.id = v.id",
-            [
-                [r.touchpoint_id for r in recognitions],
-                [r.intent_key or "" for r in recognitions],
-                [r.confidence for r in recognitions],
-            ],
-        )
+    touchpoints_intents_set(
+        intents=[(r.touchpoint_id, r.intent_key or "", r.confidence) for r in recognitions]
+    )
     signals_strengthen(
         detections=[(r.contact_id, intent_ids[r.intent_key], r.confidence, r.touchpoint_id) for r in found],
         at=now,

@@ -34,6 +34,9 @@ ACTION_COLUMNS = [
     "occurred_at", "actor_kind", "actor_type", "actor_id", "actor_name", "category", "verb",
     "contact_id", "object_type", "object_id", "channel", "details",
 ]  # fmt: skip
+# The head of a set-based INSERT of actions inside another app's statement (an import, a
+# segment's rebuild): `f"{ACTIONS_INSERT} SELECT ..."`, the SELECT giving ACTION_COLUMNS in order.
+ACTIONS_INSERT = f"INSERT INTO {Action._meta.db_table} ({', '.join(ACTION_COLUMNS)})"
 
 
 def _action_values(entry: ActionEntry, actor: Actor, now: datetime) -> dict:

@@ -25,6 +25,7 @@ from django.db.models import F
 
 from ledger.context import Actor, acting_as, current_actor
 from ledger.models import Category
+from ledger.services import ACTIONS_INSERT
 from segments.evaluation import Known, matching_ids_sql, parsed
 from segments.models import Segment, SegmentSize
 
@@ -89,9 +90,7 @@ def apply_diff(
                 INSERT INTO segments_membershipevent (segment_id, contact_id, kind, occurred_at)
                 SELECT %s, contact_id, kind, %s FROM changes
             ), actions AS (
-                INSERT INTO ledger_action (occurred_at, actor_kind, actor_type, actor_id, actor_name,
-                                           category, verb, contact_id, object_type, object_id, channel,
-                                           details)
+                {ACTIONS_INSERT}
                 SELECT %s, %s, %s, %s, %s, %s, 'segment.' || kind, contact_id, 'segments.segment', %s, '',
                        jsonb_build_object('segment', %s)
                   FROM changes

@@ -36,6 +36,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
+from common.columns import insert_columns
 from common.copy import copy_data
 from contacts.imports import fields
 from contacts.imports.ahead import chunks_read_ahead, copy_ready
@@ -45,7 +46,6 @@ from contacts.imports.jobs import (
     CHUNK_ROWS,
     COPY_ROWS,
     LEDGER_ACTOR_VALUES,
-    LEDGER_COLUMNS,
     actor_params,
     import_run,
     open_for_import,
@@ -56,6 +56,7 @@ from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
 from contacts.models import Account, Contact, ImportJob, LifecycleStage
 from contacts.normalize import normalize_domain, normalize_tag_name, normalize_timezone
+from ledger.services import ACTIONS_INSERT
 
 STAGED = "import_contacts_staged"
 CHUNK = "import_contacts_chunk"
@@ -436,6 +437,14 @@ _INSERT_COLUMNS = [
     *TEXT_FIELDS, "phone", "country", "timezone", "lifecycle_stage", "owner_id", "account_id",
     "consent_email", "consent_sms", "attributes",
 ]  # fmt: skip
+# A new contact from a chunk row: the chunk's columns, the rest the model's defaults.
+NEW_CONTACT = insert_columns(
+    Contact,
+    {
+        "email": "email", **{column: column for column in _INSERT_COLUMNS}, "score": "COALESCE(score, 0)",
+        "created_at": "%(now)s", "updated_at": "%(now)s",
+    },
+)  # fmt: skip
 
 
 class _Applier:
@@ -526,7 +535,7 @@ def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts
             ON CONFLICT (domain) WHERE NOT (domain = '') DO NOTHING
             RETURNING id, name, domain
         )
-        INSERT INTO ledger_action ({LEDGER_COLUMNS})
+        {ACTIONS_INSERT}
         SELECT {LEDGER_ACTOR_VALUES}, 'account.imported', NULL, 'contacts.account', id::text, '',
                jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'name', name,
                                   'domain', domain)
@@ -556,9 +565,8 @@ def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts
     cursor.execute(
         f"""
         WITH made AS (
-            INSERT INTO contacts_contact (email, {", ".join(_INSERT_COLUMNS)}, score, created_at,
-                                          updated_at)
-            SELECT email, {", ".join(_INSERT_COLUMNS)}, COALESCE(score, 0), %(now)s, %(now)s
+            INSERT INTO contacts_contact ({NEW_CONTACT[0]})
+            SELECT {NEW_CONTACT[1]}
               FROM {CHUNK} c
              -- Filtering out the people already known costs far less than ON
              -- CONFLICT finding them one by one; it remains for anyone created
@@ -622,7 +630,7 @@ def _apply_chunk(cursor: CursorWrapper, *, chunk_rows: int, params: dict, counts
                %(consent_source)s,
                jsonb_build_object('file', %(file)s, 'line', line, 'import_job', %(job)s)
           FROM ({consent_parts}) consent;
-        INSERT INTO ledger_action ({LEDGER_COLUMNS})
+        {ACTIONS_INSERT}
         SELECT {LEDGER_ACTOR_VALUES},
                CASE outcome WHEN 'created' THEN 'contact.imported' ELSE 'contact.updated' END,
                contact_id, 'contacts.contact', contact_id::text, '',

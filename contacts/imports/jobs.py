@@ -139,12 +139,8 @@ def progress_bar(*, total: int, unit: str, desc: str, enabled: bool) -> Iterator
         bar.close()
 
 
-# The ledger rows an import writes with INSERT ... SELECT: these columns, the first six
-# given by LEDGER_ACTOR_VALUES, whose parameters are actor_params() and "now".
-LEDGER_COLUMNS = (
-    "occurred_at, actor_kind, actor_type, actor_id, actor_name, category, verb, contact_id, "
-    "object_type, object_id, channel, details"
-)
+# The ledger rows an import writes with the ledger's ACTIONS_INSERT ... SELECT: the first six
+# of its columns given by LEDGER_ACTOR_VALUES, whose parameters are actor_params() and "now".
 LEDGER_ACTOR_VALUES = "%(now)s, %(actor_kind)s, %(actor_type)s, %(actor_id)s, %(actor_name)s, 'import'"
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.columns import insert_columns
 from common.copy import copy_data
 from contacts import dispatch
 from contacts.imports import fields
@@ -33,7 +34,6 @@ from contacts.imports.jobs import (
     CHUNK_ROWS,
     COPY_ROWS,
     LEDGER_ACTOR_VALUES,
-    LEDGER_COLUMNS,
     actor_params,
     import_run,
     open_for_import,
@@ -41,7 +41,17 @@ from contacts.imports.jobs import (
 )
 from contacts.imports.reader import SourceFile
 from contacts.imports.rejects import RejectsFile
-from contacts.models import Channel, ImportJob, Touchpoint, TouchpointKind
+from contacts.models import Channel, Contact, ImportJob, Touchpoint, TouchpointKind
+from ledger.services import ACTIONS_INSERT
+
+# A contact a touchpoint brings that is not known yet: its e-mail, the rest the model's defaults.
+NEW_CONTACT = insert_columns(
+    Contact,
+    {
+        "email": "email", "source": "'import'",
+        "created_at": "%(now)s::timestamptz", "updated_at": "%(now)s::timestamptz",
+    },
+)  # fmt: skip
 
 STAGED = "import_touchpoints_staged"
 REQUIRED = ("email", "kind", "occurred_at")
@@ -254,11 +264,8 @@ def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bo
                 SELECT email, external_id FROM {STAGED} s
                  WHERE NOT EXISTS (SELECT 1 FROM contacts_contact c WHERE c.email = s.email)
             ), made AS (
-                INSERT INTO contacts_contact (email, first_name, last_name, phone, job_title, city, country,
-                    timezone, lifecycle_stage, source, score, consent_email, consent_sms, attributes,
-                    created_at, updated_at)
-                SELECT DISTINCT email, '', '', '', '', '', '', '', '', 'import', 0, '', '', '{{}}'::jsonb,
-                       %(now)s::timestamptz, %(now)s::timestamptz
+                INSERT INTO contacts_contact ({NEW_CONTACT[0]})
+                SELECT DISTINCT {NEW_CONTACT[1]}
                   FROM unknown u
                  -- a row that is a duplicate by its external_id creates no one
                  WHERE u.external_id IS NULL OR NOT EXISTS (
@@ -267,7 +274,7 @@ def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bo
                 ON CONFLICT (email) DO NOTHING
                 RETURNING id, email
             )
-            INSERT INTO ledger_action ({LEDGER_COLUMNS})
+            {ACTIONS_INSERT}
             SELECT {LEDGER_ACTOR_VALUES}, 'contact.imported', id, 'contacts.contact', id::text, '',
                    jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'email', email)
               FROM made
@@ -309,7 +316,7 @@ def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bo
                 ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO NOTHING
                 RETURNING id, contact_id, kind_id, channel
             )
-            INSERT INTO ledger_action ({LEDGER_COLUMNS})
+            {ACTIONS_INSERT}
             SELECT {LEDGER_ACTOR_VALUES}, 'touchpoint.imported', contact_id, 'contacts.touchpoint', id::text,
                    channel,
                    jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'kind', kind_id)
