@@ -116,6 +116,7 @@ def intents(scale: int, data: Path | None = None) -> Iterator[dict]:
         classifications_per_second=round(len(test_texts) / classify_seconds, 1),
         classifications_per_cpu_second=round(len(test_texts) / max(classify_cpu, 1e-9), 1),
         quick_share=_quick_share(classifier, test_texts),
+        selection=list(getattr(classifier, "selection", ())),
         single_text_classifications_per_second=round(len(sample) / single_seconds, 1),
         baseline_accuracy=baseline_scores["accuracy"],
         baseline_macro_f1=baseline_scores["macro_f1"],

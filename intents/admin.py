@@ -1,9 +1,13 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -12,6 +16,7 @@ from common.admin_saving import adopt
 from intents import selectors, services
 from intents.models import (
     BehaviourRule,
+    DiscoveredTopic,
     Intent,
     IntentExample,
     IntentModel,
@@ -369,3 +374,214 @@ class ContactIntentsAdmin:
 
     class Media:
         css = {"all": ["intents/intents.css"]}
+
+
+class TopicNameForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, required=False, label="Name of the new intent", help_text="e.g. Refund request"
+    )
+    intent = forms.ModelChoiceField(
+        queryset=Intent.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        label="or merge into",
+        empty_label="— a new intent —",
+    )
+    retrain = forms.BooleanField(required=False, label="Train a new model version with these examples now")
+
+    def clean(self):
+        data = super().clean()
+        name, intent = (data.get("name") or "").strip(), data.get("intent")
+        if not name and intent is None:
+            raise forms.ValidationError(
+                "Give the new intent a name, or choose an intent to merge the topic into."
+            )
+        if name and intent is not None:
+            raise forms.ValidationError(
+                "Give a name for a new intent, or choose an intent to merge into: not both."
+            )
+        return data
+
+
+TREND_DAYS = 14
+PAGE_TREND_DAYS = 30
+
+
+def _trend_bars(counts: list[int], *, days_label: str) -> str:
+    """A row of bars, one per day, as tall as that day's count (in words for readers)."""
+    top = max(counts) or 1
+    total = sum(counts)
+    return format_html(
+        '<span class="topic-trend" role="img" aria-label="{} texts over {}">{}</span>',
+        total,
+        days_label,
+        mark_safe(  # noqa: S308 - numbers only
+            "".join(
+                f'<span style="height: {max(2, round(count / top * 100))}%" title="{count}"'
+                f"{' class=zero' if not count else ''}></span>"
+                for count in counts
+            )
+        ),
+    )
+
+
+@admin.register(DiscoveredTopic)
+class DiscoveredTopicAdmin(admin.ModelAdmin):
+    """Topics among the texts no intent was recognised in, for a person to name or dismiss."""
+
+    list_display = ["topic", "state", "size", "contacts", "trend", "first_seen"]
+    actions = None  # decisions are taken on a topic's page, one at a time
+    list_display_links = None
+    list_filter = ["status"]
+    search_fields = ["title"]
+    list_select_related = ["intent"]
+    change_list_template = "admin/intents/discoveredtopic/change_list.html"
+    change_form_template = "admin/intents/discoveredtopic/change_form.html"
+    fields: list[str] = []
+
+    class Media:
+        css = {"all": ["intents/intents.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("centroid")
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "discover/", view(require_POST(self.discover_view)), name="intents_discoveredtopic_discover"
+            ),
+            path("<int:pk>/name/", view(require_POST(self.name_view)), name="intents_discoveredtopic_name"),
+            path(
+                "<int:pk>/dismiss/",
+                view(require_POST(self.dismiss_view)),
+                name="intents_discoveredtopic_dismiss",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "can_decide": self.has_change_permission(request),
+            "title": "Topics in what people wrote that no intent covers",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=extra)
+
+    @admin.display(description="topic", ordering="title")
+    def topic(self, topic):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:intents_discoveredtopic_change", args=[topic.pk]),
+            topic.title,
+        )
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contacts(self, topic):
+        return topic.contact_count
+
+    @admin.display(description="first seen", ordering="first_seen_at")
+    def first_seen(self, topic):
+        return date_format(timezone.localtime(topic.first_seen_at), "j M")
+
+    @admin.display(description="status", ordering="status")
+    def state(self, topic):
+        if topic.status == DiscoveredTopic.Status.NAMED and topic.intent is not None:
+            return format_html("Named: {}", topic.intent.name)
+        return topic.get_status_display()
+
+    @admin.display(description=f"last {TREND_DAYS} days")
+    def trend(self, topic):
+        counts = getattr(topic, "trend_counts", None)
+        if counts is None:
+            counts = selectors.topic_trends(topic_ids=[topic.pk], days=TREND_DAYS)[topic.pk]
+        return _trend_bars(counts, days_label=f"the last {TREND_DAYS} days")
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # One query for the trends of every row shown, kept on the rows themselves.
+        shown = list(changelist.result_list)
+        trends = selectors.topic_trends(topic_ids=[topic.pk for topic in shown], days=TREND_DAYS)
+        for topic in shown:
+            topic.trend_counts = trends[topic.pk]
+        return changelist
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        topic = get_object_or_404(DiscoveredTopic.objects.select_related("intent"), pk=object_id)
+        trend = selectors.topic_trends(topic_ids=[topic.pk], days=PAGE_TREND_DAYS)[topic.pk]
+        today = timezone.localdate()
+        extra = {
+            "topic": topic,
+            "trend": _trend_bars(trend, days_label=f"the last {PAGE_TREND_DAYS} days"),
+            "trend_total": sum(trend),
+            "trend_first": today - timedelta(days=PAGE_TREND_DAYS - 1),
+            "trend_days": PAGE_TREND_DAYS,
+            "representatives": selectors.topic_representatives(topic=topic, limit=8),
+            "contacts": selectors.topic_contacts(topic=topic, limit=25),
+            "name_form": TopicNameForm(),
+            "can_decide": self.has_change_permission(request, topic),
+            "title": topic.title,
+            "subtitle": None,
+        }
+        return super().change_view(
+            request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
+        )
+
+    def _topic_for(self, request, pk) -> DiscoveredTopic:
+        topic = get_object_or_404(DiscoveredTopic, pk=pk)
+        if not self.has_change_permission(request, topic):
+            raise PermissionDenied
+        return topic
+
+    def _back(self, pk):
+        return redirect(reverse("admin:intents_discoveredtopic_change", args=[pk]))
+
+    def discover_view(self, request):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        from intents.tasks import topics_discover_task
+
+        topics_discover_task.delay()
+        messages.success(
+            request, "Discovery is running in the background; new topics appear here when it is done."
+        )
+        return redirect(reverse("admin:intents_discoveredtopic_changelist"))
+
+    def name_view(self, request, pk):
+        topic = self._topic_for(request, pk)
+        form = TopicNameForm(request.POST)
+        if not form.is_valid():
+            for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
+                messages.error(request, error)
+            return self._back(pk)
+        data = form.cleaned_data
+        try:
+            named = services.topic_name(
+                topic=topic, name=data.get("name") or "", intent=data.get("intent"), retrain=data["retrain"]
+            )
+        except ValueError as error:
+            messages.error(request, str(error))
+            return self._back(pk)
+        what = "the new intent" if named.created else "the intent"
+        messages.success(
+            request,
+            f"The topic is now {what} “{named.intent.name}”, with {named.examples} examples from its texts.",
+        )
+        if named.model is not None:
+            messages.info(request, f"Version {named.model.version} is training with them.")
+            return redirect(reverse("admin:intents_intentmodel_change", args=[named.model.pk]))
+        return self._back(pk)
+
+    def dismiss_view(self, request, pk):
+        topic = self._topic_for(request, pk)
+        try:
+            services.topic_dismiss(topic=topic)
+        except ValueError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, f"“{topic.title}” is dismissed; new texts like these will not bring it back."
+            )
+        return redirect(reverse("admin:intents_discoveredtopic_changelist"))

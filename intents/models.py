@@ -1,6 +1,7 @@
 import math
 from datetime import datetime
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -344,3 +345,91 @@ class EngagementPoints(models.Model):
 
     def points_at(self, at: datetime) -> float:
         return decayed(self.points, since=self.updated_at, at=at, half_life_hours=self.rule.half_life_hours)
+
+
+class DiscoveryRun(models.Model):
+    """One pass of discovery over the texts that recognition refused in a period."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    text_count = models.PositiveIntegerField(default=0, help_text="refused texts gathered")
+    topic_count = models.PositiveIntegerField(default=0, help_text="topics found")
+    new_topic_count = models.PositiveIntegerField(default=0, help_text="topics never seen before")
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=200, blank=True, editable=False)
+    started_at = models.DateTimeField(default=now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "topic discovery run"
+
+    def __str__(self) -> str:
+        return f"discovery of {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display().lower()})"
+
+
+class DiscoveredTopic(models.Model):
+    """Texts no intent was recognised in that say nearly the same thing: a need before
+    anyone named it. A person names it (it becomes an intent with those texts as its
+    examples) or dismisses it; later runs add new texts to it and keep its decision."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        NAMED = "named", "Named"
+        DISMISSED = "dismissed", "Dismissed"
+
+    title = models.CharField(max_length=200, help_text="its distinctive words, until a person names it")
+    words = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    size = models.PositiveIntegerField(default=0, help_text="texts in the topic")
+    contact_count = models.PositiveIntegerField(default=0, help_text="contacts who wrote them")
+    # The mean of its texts' sentence embeddings (unit length): how a later run knows it
+    # again once its first texts have left the period.
+    centroid = ArrayField(models.FloatField(), default=list, blank=True)
+    embedding_model = models.CharField(max_length=100, blank=True)
+    first_seen_at = models.DateTimeField(default=now)
+    last_seen_at = models.DateTimeField(default=now)
+    last_run = models.ForeignKey(
+        DiscoveryRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="topics"
+    )
+    intent = models.ForeignKey(
+        Intent, null=True, blank=True, on_delete=models.SET_NULL, related_name="discovered_topics"
+    )
+    decided_by = models.CharField(max_length=200, blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-size", "-id"]
+        verbose_name = "discovered topic"
+        indexes = [models.Index(fields=["status", "first_seen_at"], name="topic_status_seen_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="named") | Q(intent__isnull=False), name="named_topic_has_intent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TopicText(models.Model):
+    """A refused touchpoint's text gathered into a topic, and how close it is to the
+    topic's centre (cosine similarity of the sentence embeddings)."""
+
+    topic = models.ForeignKey(DiscoveredTopic, on_delete=models.CASCADE, related_name="texts")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["touchpoint"], name="topic_text_one_topic")]
+        indexes = [models.Index(fields=["topic", "-similarity"], name="topic_text_nearest_idx")]
+
+    def __str__(self) -> str:
+        return f"touchpoint {self.touchpoint_id} in {self.topic_id}"

@@ -7,27 +7,34 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 from sklearn.model_selection import train_test_split
 
 from contacts.models import Touchpoint
 from contacts.services import touchpoints_intents_set
 from intents import dispatch
-from intents.learning import OUT_OF_SCOPE, artifacts
+from intents.learning import OUT_OF_SCOPE, artifacts, embedding
 from intents.learning.datasets import DatasetError, read_labelled_csv
+from intents.learning.discovery import Topic, discover
 from intents.learning.evaluation import evaluate
 from intents.learning.training import TrainingError, check_training_data, fit
 from intents.models import (
     BehaviourRule,
+    DiscoveredTopic,
+    DiscoveryRun,
     Intent,
     IntentExample,
     IntentModel,
     TextRule,
+    TopicText,
     TouchpointIntent,
 )
 from intents.recognition import Recogniser, TouchpointFacts
@@ -207,12 +214,12 @@ def intent_model_train(*, model_id: int) -> IntentModel:
         classifier = fit(train_texts, train_labels, seed=SPLIT_SEED)
         seconds = time.perf_counter() - started
         evaluation = evaluate(classifier, test_texts, test_labels)
-    except TrainingError as error:
+    except (TrainingError, embedding.EmbeddingUnavailable) as error:
         return _training_failed(model, str(error))
     with transaction.atomic():
         model.status = IntentModel.Status.READY
         model.threshold = round(classifier.threshold, 4)
-        model.algorithm = classifier.algorithm
+        model.algorithm = classifier.algorithm[: IntentModel._meta.get_field("algorithm").max_length]
         model.example_count = len(texts)
         model.evaluation = {**evaluation, "trained_on": len(train_texts)}
         model.training_seconds = round(seconds, 2)
@@ -504,3 +511,291 @@ def contact_intents_erase(contact) -> dict[str, int]:
     labelled = IntentExample.objects.filter(touchpoint__contact=contact).delete()[0]
     TouchpointIntent.objects.filter(touchpoint__contact=contact).update(explanation="")
     return {"labelled_texts": labelled}
+
+
+# -- discovery: topics among the texts recognition refused ------------------------------
+
+DISCOVERY_DAYS = 30  # the period a run gathers refused texts from, by default
+DISCOVERY_MAX_TEXTS = 20_000  # the most recent refused texts of the period, at most
+# A topic found again: at least this share of its texts were already in a kept topic, or
+# its centre lies this close to a kept topic's centre (once the old texts left the period).
+MATCH_OVERLAP = 0.5
+MATCH_SIMILARITY = 0.9
+TITLE_WORDS = 3
+# The advisory lock two runs take, so that they do not gather the same texts at once.
+DISCOVERY_LOCK = 7_362_021
+
+
+def refused_texts(*, since: datetime, until: datetime, limit: int = DISCOVERY_MAX_TEXTS):
+    """(touchpoint id, text) of the touchpoints in the period that no rule and no model
+    version recognised an intent in and that nobody labelled, the newest first."""
+    return list(
+        TouchpointIntent.objects.filter(
+            method=TouchpointIntent.Method.NONE,
+            touchpoint__occurred_at__gte=since,
+            touchpoint__occurred_at__lt=until,
+            touchpoint__intent_label__isnull=True,
+        )
+        .exclude(touchpoint__text="")
+        .order_by("-touchpoint__occurred_at", "-touchpoint_id")
+        .values_list("touchpoint_id", "touchpoint__text")[:limit]
+    )
+
+
+def topics_discover(*, since: datetime | None = None, until: datetime | None = None) -> DiscoveryRun:
+    """Gather the period's refused texts into topics: new topics are proposed, topics
+    found again keep their decision (named, dismissed) and take the new texts. Software's
+    work whoever starts it: the run only proposes, people decide."""
+    until = until or timezone.now()
+    since = since or until - timedelta(days=DISCOVERY_DAYS)
+    if since >= until:
+        raise ValueError(f"the period must start before it ends ({since.isoformat()} → {until.isoformat()})")
+    with transaction.atomic():
+        run = DiscoveryRun.objects.create(
+            period_start=since, period_end=until, requested_by=current_actor().name
+        )
+    started = time.perf_counter()
+    rows = refused_texts(since=since, until=until)
+    try:
+        texts = [text for _, text in rows]
+        vectors = embedding.encoder().encode(texts) if rows else np.zeros((0, embedding.DIMENSIONS))
+        found = discover(texts, vectors)
+    except embedding.EmbeddingUnavailable as error:
+        DiscoveryRun.objects.filter(pk=run.pk).update(
+            status=DiscoveryRun.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        return run
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISCOVERY_LOCK])
+        new, kept = _topics_keep(run=run, touchpoint_ids=[pk for pk, _ in rows], found=found)
+        run.status = DiscoveryRun.Status.DONE
+        run.text_count, run.topic_count, run.new_topic_count = len(rows), new + kept, new
+        run.seconds = round(time.perf_counter() - started, 2)
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+def _topics_keep(*, run: DiscoveryRun, touchpoint_ids: list[int], found: list[Topic]) -> tuple[int, int]:
+    """Match what was found with the topics kept, store the new ones and every text's
+    topic. Returns (new topics, topics found again)."""
+    ids = np.asarray(touchpoint_ids, dtype=np.int64)
+    model = embedding.model_name()
+    before = dict(
+        TopicText.objects.filter(touchpoint_id__in=touchpoint_ids).values_list("touchpoint_id", "topic_id")
+    )
+    known = list(
+        DiscoveredTopic.objects.filter(embedding_model=model)
+        .exclude(centroid=[])
+        .values_list("pk", "centroid")
+    )
+    centroids = np.asarray([centroid for _, centroid in known], dtype=np.float32).reshape(
+        -1, embedding.DIMENSIONS
+    )
+    assigned: dict[int | None, list[Topic]] = defaultdict(list)  # kept topic (None: new) -> clusters
+    new_topics: list[Topic] = []
+    for cluster in found:
+        members = ids[cluster.members]
+        votes = Counter(before[pk] for pk in members.tolist() if pk in before)
+        match = None
+        if votes:
+            topic_id, count = votes.most_common(1)[0]
+            match = topic_id if count >= MATCH_OVERLAP * len(members) else None
+        if match is None and len(known):
+            similarity = centroids @ cluster.centroid
+            best = int(similarity.argmax())
+            match = known[best][0] if similarity[best] >= MATCH_SIMILARITY else None
+        if match is None:
+            new_topics.append(cluster)
+        else:
+            assigned[match].append(cluster)
+    now = timezone.now()
+    created = DiscoveredTopic.objects.bulk_create(
+        [
+            DiscoveredTopic(
+                title=_title(cluster),
+                words=list(cluster.words),
+                centroid=cluster.centroid.tolist(),
+                embedding_model=model,
+                first_seen_at=now,
+                last_seen_at=now,
+                last_run=run,
+            )
+            for cluster in new_topics
+        ]
+    )
+    topics_of = [(topic.pk, cluster) for topic, cluster in zip(created, new_topics, strict=True)]
+    again = DiscoveredTopic.objects.in_bulk(list(assigned))
+    for topic_id, clusters in assigned.items():
+        topic = again[topic_id]
+        largest = max(clusters, key=lambda cluster: cluster.size)
+        weights = np.asarray([cluster.size for cluster in clusters], dtype=np.float32)
+        centre = (np.vstack([cluster.centroid for cluster in clusters]) * weights[:, None]).sum(axis=0)
+        topic.centroid = (centre / max(float(np.linalg.norm(centre)), 1e-12)).tolist()
+        topic.words, topic.last_seen_at, topic.last_run = list(largest.words), now, run
+        if topic.status == DiscoveredTopic.Status.PROPOSED:
+            topic.title = _title(largest)
+        topics_of.extend((topic_id, cluster) for cluster in clusters)
+    DiscoveredTopic.objects.bulk_update(
+        list(again.values()), ["centroid", "words", "last_seen_at", "last_run", "title"]
+    )
+    member_topics = [topic_id for topic_id, cluster in topics_of for _ in range(cluster.size)]
+    member_ids = [pk for _, cluster in topics_of for pk in ids[cluster.members].tolist()]
+    similarities = [float(s) for _, cluster in topics_of for s in cluster.similarity]
+    with connection.cursor() as cursor:
+        # Every text of the pool is placed anew: in the topic it was found in, or, when it
+        # is now noise, in none. Texts that left the period stay where they were.
+        cursor.execute("DELETE FROM intents_topictext WHERE touchpoint_id = ANY(%s)", [touchpoint_ids])
+        cursor.execute(
+            "INSERT INTO intents_topictext (topic_id, touchpoint_id, similarity) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::float8[])",
+            [member_topics, member_ids, similarities],
+        )
+    _topic_sizes_count(topic_ids={*before.values(), *(topic_id for topic_id, _ in topics_of)})
+    action_record_many(
+        entries=[
+            ActionEntry(
+                category=Category.SCORING,
+                verb="topic.proposed",
+                obj=topic,
+                details={"title": topic.title, "texts": cluster.size},
+            )
+            for topic, cluster in zip(created, new_topics, strict=True)
+        ]
+    )
+    return len(created), len(assigned)
+
+
+def _title(cluster: Topic) -> str:
+    """The first distinctive words, leaving out one that repeats another ("invoices" after
+    "invoice")."""
+    words: list[str] = []
+    for word in cluster.words:
+        if not any(word.startswith(kept) or kept.startswith(word) for kept in words):
+            words.append(word)
+    return " · ".join(words[:TITLE_WORDS]) or "untitled topic"
+
+
+def _topic_sizes_count(*, topic_ids) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE intents_discoveredtopic AS topic
+               SET size = COALESCE(counted.size, 0), contact_count = COALESCE(counted.contacts, 0)
+              FROM unnest(%s::bigint[]) AS touched (id)
+              LEFT JOIN (
+                    SELECT tt.topic_id, count(*) AS size, count(DISTINCT tp.contact_id) AS contacts
+                      FROM intents_topictext tt JOIN contacts_touchpoint tp ON tp.id = tt.touchpoint_id
+                     WHERE tt.topic_id = ANY(%s::bigint[])
+                     GROUP BY tt.topic_id
+                   ) counted ON counted.topic_id = touched.id
+             WHERE topic.id = touched.id
+            """,
+            [sorted(topic_ids), sorted(topic_ids)],
+        )
+
+
+@dataclass(frozen=True)
+class TopicNamed:
+    topic: DiscoveredTopic
+    intent: Intent
+    examples: int  # texts that became labelled examples of the intent
+    created: bool  # a new intent, rather than merged into an existing one
+    model: IntentModel | None  # the version queued for training, when asked
+
+
+@transaction.atomic
+def topic_name(
+    *, topic: DiscoveredTopic, name: str = "", intent: Intent | None = None, retrain: bool = False
+) -> TopicNamed:
+    """A person names a topic: it becomes a new intent called `name`, or is merged into
+    the existing `intent`; either way its texts become that intent's examples. With
+    `retrain`, a new model version is queued that learns them."""
+    topic = DiscoveredTopic.objects.select_for_update().get(pk=topic.pk)
+    if topic.status == DiscoveredTopic.Status.NAMED:
+        raise ValueError(f"this topic was already named: it is the intent “{topic.intent}”")
+    created = intent is None
+    if created:
+        intent = _intent_for_topic(name=name, topic=topic)
+    actor = current_actor()
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # A text already labelled keeps its label: a person's earlier decision stands.
+        cursor.execute(
+            """
+            INSERT INTO intents_intentexample
+                   (text, intent_id, touchpoint_id, source, labelled_by, labelled_at)
+            SELECT tp.text, %s, tp.id, %s, %s, %s
+              FROM intents_topictext tt JOIN contacts_touchpoint tp ON tp.id = tt.touchpoint_id
+             WHERE tt.topic_id = %s AND tp.text <> ''
+            ON CONFLICT (touchpoint_id) DO NOTHING
+            """,
+            [intent.pk, IntentExample.Source.TOUCHPOINT, actor.name[:200], now, topic.pk],
+        )
+        examples = cursor.rowcount
+    topic.status, topic.intent = DiscoveredTopic.Status.NAMED, intent
+    topic.decided_by, topic.decided_at = actor.name[:200], now
+    topic.save(update_fields=["status", "intent", "decided_by", "decided_at"])
+    action_record(
+        category=Category.TAGGING,
+        verb="topic.named",
+        obj=topic,
+        details={"intent": intent.key, "new_intent": created, "examples": examples, "title": topic.title},
+    )
+    model = intent_model_request() if retrain else None
+    return TopicNamed(topic=topic, intent=intent, examples=examples, created=created, model=model)
+
+
+def _intent_for_topic(*, name: str, topic: DiscoveredTopic) -> Intent:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("give the new intent a name, or choose an existing intent to merge the topic into")
+    if len(name) > 100:
+        raise ValueError(f"the name is {len(name)} characters long; 100 at most")
+    key = slugify(name).replace("-", "_")[:64].strip("_")
+    if not key:
+        raise ValueError(f"the name {name!r} has no letters or digits to make the intent's key from")
+    existing = Intent.objects.filter(key=key).first()
+    if existing is not None:
+        raise ValueError(
+            f"the intent “{existing.name}” already has the key {key}: merge the topic into it, "
+            "or choose another name"
+        )
+    intent = Intent.objects.create(
+        key=key,
+        name=name,
+        group=Intent.Group.OTHER,
+        description=f"Discovered among texts no intent was recognised in: {topic.title}.",
+    )
+    action_record(
+        category=Category.TAGGING, verb="intent.created", obj=intent, details={"key": key, "topic": topic.pk}
+    )
+    return intent
+
+
+@transaction.atomic
+def topic_dismiss(*, topic: DiscoveredTopic) -> DiscoveredTopic:
+    """A person says a topic is no need of ours; later runs keep it dismissed."""
+    topic = DiscoveredTopic.objects.select_for_update().get(pk=topic.pk)
+    if topic.status == DiscoveredTopic.Status.NAMED:
+        raise ValueError(
+            f"this topic became the intent “{topic.intent}”; deactivate the intent instead of dismissing it"
+        )
+    if topic.status == DiscoveredTopic.Status.DISMISSED:
+        return topic
+    actor = current_actor()
+    topic.status, topic.decided_by, topic.decided_at = (
+        DiscoveredTopic.Status.DISMISSED,
+        actor.name[:200],
+        timezone.now(),
+    )
+    topic.save(update_fields=["status", "decided_by", "decided_at"])
+    action_record(
+        category=Category.TAGGING,
+        verb="topic.dismissed",
+        obj=topic,
+        details={"title": topic.title, "texts": topic.size},
+    )
+    return topic

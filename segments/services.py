@@ -344,3 +344,27 @@ def static_members_import(*, segment: Segment, path: Path | str) -> ListImport:
     added = static_members_add(segment=segment, contact_ids=found.values())
     unknown = sorted(set(addresses) - set(found), key=emails.__getitem__)
     return ListImport(added=added, already=len(found) - added, unknown=unknown, rejected=rejected)
+
+
+@transaction.atomic
+def segment_from_topic_create(*, topic_id: int) -> Segment:
+    """The contacts who wrote a discovered topic's texts (intents), as a new static list."""
+    from django.utils.text import slugify
+
+    from intents.models import DiscoveredTopic
+    from intents.selectors import topic_contact_ids
+
+    topic = DiscoveredTopic.objects.get(pk=topic_id)
+    base = slugify(f"topic-{topic.pk}-{topic.title}")[:90].strip("-") or f"topic-{topic.pk}"
+    slug, suffix = base, 1
+    while Segment.objects.filter(slug=slug).exists():
+        suffix += 1
+        slug = f"{base}-{suffix}"
+    segment = segment_create(
+        name=f"Topic: {topic.title}"[:200],
+        slug=slug,
+        description=f"The contacts who wrote the {topic.size} texts of the discovered topic “{topic.title}”.",
+        kind=Segment.Kind.STATIC,
+    )
+    static_members_add(segment=segment, contact_ids=topic_contact_ids(topic_id=topic.pk))
+    return segment

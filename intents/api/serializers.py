@@ -5,6 +5,7 @@ from rest_framework import serializers
 from contacts.models import Touchpoint
 from intents.models import (
     BehaviourRule,
+    DiscoveredTopic,
     Intent,
     IntentExample,
     IntentModel,
@@ -149,3 +150,61 @@ class LeadScoreOutput(serializers.Serializer):
     contact = serializers.IntegerField()
     score = serializers.IntegerField()
     lines = ScoreLineOutput(many=True)
+
+
+class TopicOutput(serializers.ModelSerializer):
+    intent = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    representatives = serializers.SerializerMethodField(help_text="the texts nearest the topic's centre")
+    trend = serializers.SerializerMethodField(help_text="texts per day over the last 14 days, today last")
+
+    class Meta:
+        model = DiscoveredTopic
+        fields = ["id", "title", "status", "size", "contact_count", "words", "representatives", "trend",
+                  "intent", "first_seen_at", "last_seen_at", "decided_by", "decided_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_representatives(self, topic) -> list[str]:
+        from intents.selectors import topic_representatives
+
+        return topic_representatives(topic=topic)
+
+    def get_trend(self, topic) -> list[int]:
+        trends = self.context.get("trends")
+        if trends is not None and topic.pk in trends:
+            return trends[topic.pk]
+        from intents.selectors import topic_trends
+
+        return topic_trends(topic_ids=[topic.pk])[topic.pk]
+
+
+class TopicNameInput(serializers.Serializer):
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="the new intent's name"
+    )
+    intent = IntentKeyField(
+        required=False, allow_null=True, help_text="merge the topic into this existing intent instead"
+    )
+    retrain = serializers.BooleanField(default=False, help_text="queue a new model version that learns it")
+
+    def validate(self, data):
+        if data.get("intent") is None and not (data.get("name") or "").strip():
+            raise serializers.ValidationError(
+                {"name": ["give the new intent a name, or an existing intent to merge the topic into"]}
+            )
+        if data.get("intent") is not None and (data.get("name") or "").strip():
+            raise serializers.ValidationError(
+                {"name": ["give a name for a new intent or an intent to merge into, not both"]}
+            )
+        return data
+
+
+class TopicNamedOutput(serializers.Serializer):
+    topic = TopicOutput()
+    intent = IntentOutput()
+    examples = serializers.IntegerField(help_text="texts that became the intent's examples")
+    created = serializers.BooleanField(help_text="a new intent (false: merged into an existing one)")
+    model = IntentModelOutput(allow_null=True, help_text="the version queued for training, if asked")
+
+
+class DiscoveryQueuedOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["queued"])

@@ -9,6 +9,7 @@ from intents.api.views import (
     LeadScoreViewSet,
     ScoringRuleViewSet,
     TextRuleViewSet,
+    TopicViewSet,
 )
 
 router = SimpleRouter()
@@ -20,5 +21,6 @@ router.register("behaviour-rules", BehaviourRuleViewSet, basename="behaviour-rul
 router.register("text-rules", TextRuleViewSet, basename="text-rule")
 router.register("scoring-rules", ScoringRuleViewSet, basename="scoring-rule")
 router.register("lead-scores", LeadScoreViewSet, basename="lead-score")
+router.register("discovered-topics", TopicViewSet, basename="discovered-topic")
 
 urlpatterns = router.urls

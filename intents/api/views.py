@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -9,6 +10,7 @@ from contacts.models import Contact
 from intents import selectors, services
 from intents.api.serializers import (
     BehaviourRuleSerializer,
+    DiscoveryQueuedOutput,
     IntentExampleInput,
     IntentExampleOutput,
     IntentModelOutput,
@@ -18,8 +20,19 @@ from intents.api.serializers import (
     ScoringRuleSerializer,
     TextRuleSerializer,
     ThresholdInput,
+    TopicNamedOutput,
+    TopicNameInput,
+    TopicOutput,
 )
-from intents.models import BehaviourRule, Intent, IntentExample, IntentModel, ScoringRule, TextRule
+from intents.models import (
+    BehaviourRule,
+    DiscoveredTopic,
+    Intent,
+    IntentExample,
+    IntentModel,
+    ScoringRule,
+    TextRule,
+)
 from intents.scoring import lead_score_explain
 
 
@@ -151,3 +164,67 @@ class LeadScoreViewSet(viewsets.GenericViewSet):
         contact = self.get_object()
         lines = lead_score_explain(contact=contact)
         return Response(LeadScoreOutput({"contact": contact.pk, "score": contact.score, "lines": lines}).data)
+
+
+class TopicQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DiscoveredTopic.Status.choices, required=False)
+
+
+class TopicViewSet(viewsets.ReadOnlyModelViewSet):
+    """Topics discovered among the texts no intent was recognised in. A person names one
+    (it becomes an intent, or part of one, with its texts as examples), dismisses it, or
+    takes its contacts as a static list."""
+
+    serializer_class = TopicOutput
+    queryset = DiscoveredTopic.objects.none()
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.topic_list()
+        query = TopicQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.topic_list(status=query.validated_data.get("status")).order_by("-id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=DiscoveredTopic.Status.values, description="only these")
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        trends = selectors.topic_trends(topic_ids=[topic.pk for topic in page])
+        return self.get_paginated_response(TopicOutput(page, many=True, context={"trends": trends}).data)
+
+    @extend_schema(request=TopicNameInput, responses=TopicNamedOutput)
+    @action(detail=True, methods=["post"], url_path="name", url_name="name")
+    def name_topic(self, request, pk=None):  # `name` is taken: DRF names the view with it
+        """Name the topic: a new intent (`name`) or merged into an existing one (`intent`)."""
+        topic = self.get_object()
+        serializer = TopicNameInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            named = services.topic_name(
+                topic=topic, name=data.get("name", ""), intent=data.get("intent"), retrain=data["retrain"]
+            )
+        except ValueError as error:
+            return error_response([{"path": "name", "message": str(error)}])
+        return Response(TopicNamedOutput(named).data)
+
+    @extend_schema(request=None, responses=TopicOutput)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        try:
+            topic = services.topic_dismiss(topic=self.get_object())
+        except ValueError as error:
+            return error_response([{"path": "", "message": str(error)}])
+        return Response(TopicOutput(topic).data)
+
+    @extend_schema(request=None, responses={202: DiscoveryQueuedOutput})
+    @action(detail=False, methods=["post"])
+    def discover(self, request):
+        """Run discovery now, in a worker (as the schedule does)."""
+        from intents.tasks import topics_discover_task
+
+        transaction.on_commit(lambda: topics_discover_task.delay())
+        return Response(DiscoveryQueuedOutput({"status": "queued"}).data, status=status.HTTP_202_ACCEPTED)

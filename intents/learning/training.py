@@ -11,18 +11,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from intents.learning import OUT_OF_SCOPE, embedding
 from intents.learning.classifier import (
+    CANDIDATES,
     DEFAULT_CALIBRATION,
+    FALLBACK,
+    QUICK,
     Calibration,
+    Candidate,
     IntentClassifier,
     QuickPath,
     build_pipeline,
     build_quick_pipeline,
+    describe,
     top_scores,
 )
 
@@ -66,66 +70,153 @@ def check_training_data(texts: Sequence[str], labels: Sequence[str]) -> None:
         raise TrainingError(f"{len(empty)} examples have no text, e.g. number {empty[0] + 1}")
 
 
-def fit(texts: Sequence[str], labels: Sequence[str], *, seed: int = 0) -> IntentClassifier:
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    seed: int = 0,
+    candidates: Sequence[Candidate] = CANDIDATES,
+) -> IntentClassifier:
     """The model learns the intents; texts labelled out-of-scope are kept out of its
     training and only teach it where to stay silent: the threshold is set so that it
     would have claimed no intent for at least 60 % of them, judged by models that never
-    saw them, as it will meet new out-of-scope texts."""
+    saw them, as it will meet new out-of-scope texts.
+
+    Which features and regularisation it uses is chosen the same way, whatever the data:
+    each candidate is trained on part of the training texts and judged on the rest, and
+    the one that gets most in-scope texts right at its own threshold wins."""
     texts, labels = list(texts), np.asarray(labels, dtype=object)
     check_training_data(texts, labels)
+    if not candidates:
+        raise TrainingError("no candidate model to choose from")
+    if not any(candidate.embedding_weight for candidate in candidates):
+        return _fit(texts, labels, seed, list(candidates))
     with embedding.encoder().remembering():  # each text is embedded once, not once per fold
-        return _fit(texts, labels, seed)
+        return _fit(texts, labels, seed, list(candidates))
 
 
-def _fit(texts: list[str], labels: np.ndarray, seed: int) -> IntentClassifier:
+@dataclass
+class Judged:
+    """A candidate's out-of-fold results, calibrated, with the threshold they lead to."""
+
+    candidate: Candidate
+    out_of_fold: OutOfFold
+    calibration: Calibration
+    threshold: float
+    accuracy: float  # in-scope texts right and claimed at the threshold, out of fold
+    oos_recall: float | None
+
+    @classmethod
+    def of(cls, candidate: Candidate, out_of_fold: OutOfFold, has_unknown: bool) -> Judged:
+        calibration = calibrate(out_of_fold.top, out_of_fold.correct)
+        confidence = calibration(out_of_fold.top)
+        unknown = calibration(out_of_fold.unknown_top) if has_unknown else None
+        threshold = choose_threshold(confidence, out_of_fold.correct, unknown)
+        return cls(
+            candidate=candidate,
+            out_of_fold=out_of_fold,
+            calibration=calibration,
+            threshold=threshold,
+            accuracy=float((out_of_fold.correct & (confidence >= threshold)).mean()),
+            oos_recall=float((unknown < threshold).mean()) if unknown is not None else None,
+        )
+
+    def summary(self) -> dict:
+        return {
+            "candidate": self.candidate.describe(),
+            "embedding_weight": self.candidate.embedding_weight,
+            "c": self.candidate.c,
+            "accuracy": round(self.accuracy, 4),
+            "oos_recall": None if self.oos_recall is None else round(self.oos_recall, 4),
+        }
+
+
+def _fit(texts: list[str], labels: np.ndarray, seed: int, candidates: list[Candidate]) -> IntentClassifier:
     oos = labels == OUT_OF_SCOPE
     known_texts = [text for text, out in zip(texts, oos, strict=True) if not out]
     known, unknown_texts = labels[~oos], [text for text, out in zip(texts, oos, strict=True) if out]
-    pipeline, quick = build_pipeline(len(known_texts)), build_quick_pipeline(len(known_texts))
-    # Embedded up front, in batches across all texts, rather than fold by fold: the models
-    # below then fit side by side and find every vector in the memo.
-    embedding.encoder().encode(texts)
+    count = len(known_texts)
+    if any(candidate.embedding_weight for candidate in candidates):
+        # Embedded up front, in batches across all texts, rather than fold by fold: the
+        # models below then fit side by side and find every vector in the memo.
+        embedding.encoder().encode(texts)
     splits = _splits(known_texts, known, seed)
-    # Every model is a fresh copy made before any fitting starts, as they fit in threads.
-    held_out = [(clone(model), split) for model in (pipeline, quick) for split in splits]
-    with ThreadPoolExecutor(max_workers=PARALLEL_FITS) as pool:
-        # Longest first. The final quick model is fitted before it is known to be needed:
-        # it is cheap beside the full one, and fitting it later would leave a core idle.
-        final = pool.submit(pipeline.fit, known_texts, known)
-        final_quick = pool.submit(quick.fit, known_texts, known)
-        parts = [
-            pool.submit(_held_out, model, split, known_texts, known, unknown_texts)
-            for model, split in held_out
-        ]
-        full_parts = [part.result() for part in parts[: len(splits)]]
-        fast_parts = [part.result() for part in parts[len(splits) :]]
-        pipeline, quick = final.result(), final_quick.result()
     if not splits:
+        chosen = FALLBACK if FALLBACK in candidates else candidates[0]
+        pipeline = build_pipeline(count, chosen).fit(known_texts, known)
         return IntentClassifier(
-            pipeline=pipeline, calibration=DEFAULT_CALIBRATION, threshold=DEFAULT_THRESHOLD
+            pipeline=pipeline,
+            calibration=DEFAULT_CALIBRATION,
+            threshold=DEFAULT_THRESHOLD,
+            algorithm=describe(chosen, quick=False),
         )
-    full, fast = OutOfFold.join(full_parts), OutOfFold.join(fast_parts)
-    calibration = calibrate(full.top, full.correct)
-    unknown = calibration(full.unknown_top) if unknown_texts else None
-    threshold = choose_threshold(calibration(full.top), full.correct, unknown)
-    quick_calibration = calibrate(fast.top, fast.correct)
-    silent = choose_silent(quick_calibration(fast.top), calibration(full.top), full.correct, threshold)
+    # The quick model is judged too, whether or not it is a candidate: it is what answers
+    # first where it is sure.
+    judged_models = [*candidates, *([] if QUICK in candidates else [QUICK])]
+    with ThreadPoolExecutor(max_workers=PARALLEL_FITS) as pool:
+        # Every model is a fresh copy made before it fits, as they fit in threads. The
+        # final quick model is fitted before it is known to be needed: it is cheap, and
+        # fitting it later would leave a core idle.
+        final_quick = pool.submit(build_quick_pipeline(count).fit, known_texts, known)
+        parts = {
+            candidate: [
+                pool.submit(
+                    _held_out, build_pipeline(count, candidate), split, known_texts, known, unknown_texts
+                )
+                for split in splits
+            ]
+            for candidate in judged_models
+        }
+        results = {
+            candidate: Judged.of(
+                candidate, OutOfFold.join([part.result() for part in futures]), bool(unknown_texts)
+            )
+            for candidate, futures in parts.items()
+        }
+        # The first best wins: the candidates go from the simplest on.
+        best = max((results[candidate] for candidate in candidates), key=lambda judged: judged.accuracy)
+        quick = final_quick.result()
+        pipeline = quick if best.candidate == QUICK else build_pipeline(count, best.candidate)
+        if pipeline is not quick:
+            pipeline.fit(known_texts, known)
+    selection = tuple(
+        judged.summary()
+        for judged in sorted(results.values(), key=lambda judged: judged is not best)
+        if judged.candidate in candidates
+    )
+    quick_path = None if best.candidate == QUICK else _quick_path(best, results[QUICK], quick, unknown_texts)
+    return IntentClassifier(
+        pipeline=pipeline,
+        calibration=best.calibration,
+        threshold=best.threshold,
+        algorithm=describe(best.candidate, quick=quick_path is not None),
+        quick=quick_path,
+        selection=selection,
+    )
+
+
+def _quick_path(full: Judged, fast: Judged, quick, unknown_texts: list[str]) -> QuickPath | None:
+    """Where TF-IDF alone may answer for the chosen model (see choose_silent and choose_sure)."""
+    calibration, threshold = full.calibration, full.threshold
+    full_oof, fast_oof = full.out_of_fold, fast.out_of_fold
+    unknown = calibration(full_oof.unknown_top) if unknown_texts else None
+    quick_calibration = fast.calibration
+    silent = choose_silent(
+        quick_calibration(fast_oof.top), calibration(full_oof.top), full_oof.correct, threshold
+    )
     sure = choose_sure(
-        quick_calibration(fast.top),
-        fast.correct,
-        calibration(full.top),
-        full.correct,
+        quick_calibration(fast_oof.top),
+        fast_oof.correct,
+        calibration(full_oof.top),
+        full_oof.correct,
         threshold,
-        quick_calibration(fast.unknown_top) if unknown_texts else None,
+        quick_calibration(fast_oof.unknown_top) if unknown_texts else None,
         unknown,
         silent=silent,
     )
-    quick_path = (
-        None
-        if sure is None
-        else QuickPath(pipeline=quick, calibration=quick_calibration, sure=sure, silent=silent)
-    )
-    return IntentClassifier(pipeline=pipeline, calibration=calibration, threshold=threshold, quick=quick_path)
+    if sure is None:
+        return None
+    return QuickPath(pipeline=quick, calibration=quick_calibration, sure=sure, silent=silent)
 
 
 def _splits(texts: list[str], labels: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

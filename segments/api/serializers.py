@@ -75,3 +75,7 @@ class WhyOutput(serializers.Serializer):
     member = serializers.BooleanField()
     matches = serializers.BooleanField()
     tree = NodeResultOutput(allow_null=True)
+
+
+class FromTopicInput(StrictSerializer):
+    topic = serializers.IntegerField(help_text="the id of a discovered topic")

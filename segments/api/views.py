@@ -12,6 +12,7 @@ from common.api.pagination import IdCursorPagination
 from contacts.models import Contact
 from segments import services
 from segments.api.serializers import (
+    FromTopicInput,
     MemberOutput,
     MembersInput,
     PreviewInput,
@@ -111,6 +112,23 @@ class SegmentViewSet(viewsets.ModelViewSet):
             return _errors(error.errors)
         segment.refresh_from_db()
         return Response(SegmentOutput(segment).data)
+
+    @extend_schema(request=FromTopicInput, responses={201: SegmentOutput})
+    @action(detail=False, methods=["post"], url_path="from-topic", filterset_fields=[])
+    def from_topic(self, request):
+        """The contacts who wrote a discovered topic's texts, as a new static list."""
+        from intents.models import DiscoveredTopic
+
+        serializer = FromTopicInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        topic_id = serializer.validated_data["topic"]
+        if not DiscoveredTopic.objects.filter(pk=topic_id).exists():
+            return error_response(
+                [{"path": "topic", "message": f"no discovered topic with the id {topic_id}"}]
+            )
+        segment = services.segment_from_topic_create(topic_id=topic_id)
+        segment.refresh_from_db()
+        return Response(SegmentOutput(segment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PreviewInput, responses=PreviewOutput)
     @action(detail=False, methods=["post"], filterset_fields=[])

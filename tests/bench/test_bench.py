@@ -32,8 +32,8 @@ def test_bench_names_the_known_benchmarks_when_asked_for_an_unknown_one(db):
         CommandError,
         match=(
             "unknown benchmark 'nope'; known: admin_contacts, audience_export, campaign_advance, "
-            "campaign_enroll, email_send, import_contacts, import_touchpoints, "
-            "ingest_api, intents, intents_pipeline, journey, report_ratio, segment_incremental, "
+            "campaign_enroll, email_send, import_contacts, import_touchpoints, ingest_api, "
+            "intent_discovery, intents, intents_pipeline, journey, report_ratio, segment_incremental, "
             "segment_latency, segment_rebuild, trigger_latency"
         ),
     ):

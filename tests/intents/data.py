@@ -82,3 +82,50 @@ def write_csv(path: Path, rows) -> Path:
         writer.writerow(["text", "label"])
         writer.writerows(rows)
     return path
+
+
+# Chat messages of two needs no intent covers yet, and a few unrelated one-offs.
+CHAT = {
+    "double_charge": [
+        "i was charged twice for order {n}",
+        "you billed my card two times for the same order",
+        "there is a double charge on my credit card statement",
+        "why did you take the payment twice this month",
+        "my card was debited twice, please refund one",
+        "charged two times for one subscription, refund please",
+        "the same payment went through twice on my card",
+        "i see two identical charges from you on my bank account",
+        "you took my money twice for a single purchase",
+        "duplicate charge on my card, i only ordered once",
+        "my bank shows you charged me twice yesterday",
+        "please reverse the second charge, i paid twice",
+    ],
+    "invoice_address": [
+        "how do i change the billing address on my invoice",
+        "the company address on our invoices is wrong",
+        "please update the address printed on the invoice",
+        "can you put our new office address on the invoices",
+        "our invoice shows the old billing address",
+        "change the invoice address to our {c} office",
+        "the invoice needs our registered company address",
+        "we moved, the address on the invoice must change",
+        "where can i edit the address that appears on invoices",
+        "invoices still go out with last year's address",
+        "our accountant needs the invoice reissued with the right address",
+        "fix the street name on our invoice address please",
+    ],
+}
+ONE_OFFS = [
+    "do you have a booth at the trade fair",
+    "what colour is your logo",
+    "is anyone there",
+    "lol",
+    "who is your ceo",
+    "thanks for the webinar yesterday",
+]
+
+
+def chat_texts(kind: str, count: int, seed: int = 3) -> list[str]:
+    rng = random.Random(f"{kind}-{seed}")
+    phrasings = CHAT[kind]
+    return [_fill(phrasings[i % len(phrasings)], rng) for i in range(count)]
