@@ -6,8 +6,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from common.copy import copy_rows
@@ -115,7 +116,11 @@ def action_insert_sql(*, entry: ActionEntry, actor: Actor, source: str) -> tuple
     whose action must commit with it in a single round trip (a message marked sent)."""
     values = _action_values(entry, actor, timezone.now())
     values["details"] = json.dumps(values["details"])
-    placeholders = ", ".join("%s" for _ in ACTION_COLUMNS)
-    columns = ", ".join(ACTION_COLUMNS)
-    sql = f"INSERT INTO {Action._meta.db_table} ({columns}) SELECT {placeholders} FROM {source}"  # noqa: S608
+    sql = f"{ACTIONS_INSERT} SELECT {_typed_placeholders()} FROM {source}"  # noqa: S608 - names from the model, values parameters
     return sql, [values[column] for column in ACTION_COLUMNS]
+
+
+@cache
+def _typed_placeholders() -> str:
+    """Typed: a statement the caller prepares once on the server must say what each value is."""
+    return ", ".join(f"%s::{Action._meta.get_field(column).db_type(connection)}" for column in ACTION_COLUMNS)

@@ -36,11 +36,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.db import database_url
 from ledger.context import current_actor_or_none
 from ledger.origins import Origin, origins_describe
 from ledger.services import ActionEntry, action_insert_sql, action_record_many
@@ -199,6 +201,7 @@ class _Marks:
             None if self.inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-marks")
         )
         self.last: Future | None = None
+        self.own: psycopg.Connection | None = None
 
     def add(self, sql: str, params: list) -> None:
         if self.pool is None:
@@ -207,7 +210,16 @@ class _Marks:
             except ClaimLost as error:
                 raise OutboxStopped(str(error)) from error
         else:
-            self.last = self.pool.submit(_execute, sql, params)
+            self.last = self.pool.submit(self._execute_own, sql, params)
+
+    def _execute_own(self, sql: str, params: list) -> None:
+        """On the thread's own connection: each statement a transaction of its own, prepared
+        once on the server and then only bound, which spares the worker formatting its text."""
+        if self.own is None:
+            self.own = psycopg.connect(database_url(), autocommit=True)
+        cursor = self.own.execute(sql, params, prepare=True)
+        if cursor.description is not None and not cursor.fetchone()[0]:
+            raise ClaimLost("the message was taken up by the outbox tick: its worker's lease had run out")
 
     def handover(self) -> None:
         if self.last is not None:
@@ -220,12 +232,9 @@ class _Marks:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.submit(_close).result()  # the thread's own connection
             self.pool.shutdown()
-
-
-def _close() -> None:
-    connection.close()
+        if self.own is not None:
+            self.own.close()
 
 
 class ClaimLost(Exception):
@@ -269,6 +278,13 @@ def _send(channel: Channel, batch: list[OutboxMessage], *, claim: uuid.UUID, now
     return statuses
 
 
+# The delivery log's values, typed: the statement is prepared once on the server.
+LOG_VALUES = ", ".join(
+    f"%s::{DeliveryAttempt._meta.get_field(name).db_type(connection)}"
+    for name in ("number", "attempted_at", "status_code", "duration_ms", "ok", "error", "provider_id")
+)
+
+
 def _mark(
     message: OutboxMessage,
     attempt: Attempt,
@@ -290,30 +306,26 @@ def _mark(
             status = Status.FAILED
     error = UNKNOWN_ERROR if status == Status.UNKNOWN else attempt.error
     outbox, log = OutboxMessage._meta.db_table, DeliveryAttempt._meta.db_table
-    # `ours` tells the worker whether the message was still its own: if the tick took its
-    # claim up (the lease ran out while the worker was slow), it must stop handing more over.
-    # Sent, a message the tick had called unknown is marked sent all the same.
+    # The claim stays on the row (its status says it is over): `ours` tells the worker whether
+    # the message was still its own. If the tick took its claim up (the lease ran out while
+    # the worker was slow), it must stop handing more over. Sent, a message the tick had
+    # called unknown is marked sent all the same.
     sql = f"""
-        WITH prior AS (
-            SELECT id, claim AS held FROM {outbox} WHERE id = %s FOR UPDATE
-        ), marked AS (
-            UPDATE {outbox} m
-               SET status = %s, sent_at = %s, error = %s, next_attempt_at = %s,
-                   claim = NULL, lease_until = NULL
-              FROM prior
-             WHERE m.id = prior.id AND (prior.held = %s OR (m.status = 'unknown' AND %s))
-            RETURNING m.id, prior.held = %s AS ours
+        WITH marked AS (
+            UPDATE {outbox}
+               SET status = %s, sent_at = %s, error = %s, next_attempt_at = %s, lease_until = NULL
+             WHERE id = %s AND (claim = %s OR (status = 'unknown' AND %s::boolean))
+            RETURNING id, claim = %s AS ours
         ), logged AS (
             INSERT INTO {log} (message_id, number, attempted_at, status_code, duration_ms, ok, error,
                                provider_id)
-            SELECT id, %s, %s, %s, %s, %s, %s, %s FROM marked
+            SELECT id, {LOG_VALUES} FROM marked
             ON CONFLICT (message_id, number) DO NOTHING
         )
     """  # noqa: S608 - table names from the models, every value a parameter
     params = [
-        message.pk,
         status, now if status == Status.SENT else None, error[:5000], next_attempt_at,
-        claim, attempt.ok, claim,
+        message.pk, claim, attempt.ok, claim,
         message.attempts, now, attempt.status_code, attempt.duration_ms, attempt.ok,
         attempt.error[:5000], attempt.provider_id[:100],
     ]  # fmt: skip
