@@ -11,7 +11,7 @@ def intent_model_train_task(*, model_id: int) -> None:
 
 @shared_task(acks_late=True, max_retries=0)
 def lead_scores_refresh_task() -> int:
-    """Periodic (add it in the admin's periodic tasks, e.g. hourly): scores fall as
+    """Every hour on the beat's schedule (`intents-lead-scores-refresh`): scores fall as
     engagement fades."""
     from intents.scoring import lead_scores_refresh
 

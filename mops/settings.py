@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     # Date and schedule triggers, and the speed-to-lead clock, are read every minute.
     "campaigns-timed-triggers": {"task": "campaigns.tasks.campaign_triggers_timed_task", "schedule": 60.0},
     "campaigns-leads-escalate": {"task": "routing.tasks.leads_escalate_task", "schedule": 60.0},
+    # Lead scores fade with their engagement points' half-lives (a day at the shortest in
+    # practice, two weeks by default): rescored every hour, a score is never more than an
+    # hour's decay behind, and a segment or trigger on the score follows it.
+    "intents-lead-scores-refresh": {"task": "intents.tasks.lead_scores_refresh_task", "schedule": 3600.0},
     # Texts no intent was recognised in are gathered into topics for marketers to name.
     "intents-topics-discover": {
         "task": "intents.tasks.topics_discover_task",

@@ -116,3 +116,19 @@ def test_a_fit_rule_cannot_name_a_touchpoint_kind_and_conditions_are_checked(db)
     with pytest.raises(ValidationError) as error:
         rule.full_clean()
     assert set(error.value.message_dict) == {"touchpoint_kind", "conditions"}
+
+
+def test_beat_refreshes_the_scores_every_hour(transactional_db):
+    # the scheduler closes the connection it starts on, as a long-running process does
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from mops.celery import app
+
+    DatabaseScheduler(app=app)
+
+    refresh = PeriodicTask.objects.get(name="intents-lead-scores-refresh")
+    assert refresh.task == "intents.tasks.lead_scores_refresh_task"
+    assert refresh.enabled
+    assert (refresh.interval.every, refresh.interval.period) == (3600, "seconds")
+    assert refresh.task in app.tasks
