@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import time_machine
 from rest_framework.test import APIClient
@@ -54,6 +56,18 @@ def celery_worker_process(transactional_db, tmp_path):
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def broker_kept():
+    """No test leaves the Celery app (or the workers the next test starts) talking to
+    another broker than the one the run was started with."""
+    from mops.celery import app
+
+    before = (os.environ.get("CELERY_BROKER_URL"), app.conf.broker_url)
+    yield
+    after = (os.environ.get("CELERY_BROKER_URL"), app.conf.broker_url)
+    assert after == before, f"the test changed the broker (variable, setting) from {before} to {after}"
 
 
 @pytest.fixture

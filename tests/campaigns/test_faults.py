@@ -10,6 +10,7 @@ test plays Celery beat: it calls the tick while it polls.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -223,21 +224,29 @@ class PrivateRedis:
 
 
 @pytest.fixture
-def private_broker(tmp_path, monkeypatch):
-    """Celery here and in the workers talks to a private Redis."""
+def private_broker(tmp_path):
+    """Celery here and in the workers talks to a private Redis; the tests after this one
+    publish to the broker they had before (the machine's, or the filesystem default)."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     from mops.celery import app
 
     redis = PrivateRedis(tmp_path)
     redis.start()
-    monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
-    previous = app.conf.broker_url
+    # Celery's broker_url prefers the CELERY_BROKER_URL variable to its own setting, so both
+    # are read before they change and put back together (the workers read the variable).
+    previous_variable = os.environ.get("CELERY_BROKER_URL")
+    previous_url = app.conf.broker_url
+    os.environ["CELERY_BROKER_URL"] = redis.url
     _point_at(app, redis.url)
     try:
         yield redis
     finally:
-        _point_at(app, previous)
+        if previous_variable is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = previous_variable
+        _point_at(app, previous_url)
         redis.stop()
 
 
