@@ -411,9 +411,9 @@ def _touchpoints_for(contact: _DemoContact, rng: random.Random, now: datetime, d
     visits = [0, 2, 6, 14][contact.engagement] + rng.randint(0, 3)
 
     def moment(after: datetime | None = None, within_days: float | None = None) -> datetime:
+        """A moment in the contact's history, or soon after `after`; never after now."""
         if after is not None:
-            moment_ = after + timedelta(minutes=rng.randint(5, int((within_days or 1) * 1440)))
-            return min(moment_, now - timedelta(minutes=1))
+            return min(after + timedelta(minutes=rng.randint(5, int((within_days or 1) * 1440))), now)
         return start + timedelta(seconds=rng.uniform(0, span))
 
     for _ in range(visits):
@@ -421,7 +421,7 @@ def _touchpoints_for(contact: _DemoContact, rng: random.Random, now: datetime, d
         for _ in range(rng.randint(1, 4)):
             path = _weighted(rng, PAGES)
             yield "page_view", "web", at, "website", "", {"path": path}
-            at += timedelta(seconds=rng.randint(20, 400))
+            at = min(at + timedelta(seconds=rng.randint(20, 400)), now)
         if rng.random() < 0.08:
             yield "search", "search", at, "website", "", {"query": rng.choice(SEARCHES)}
     if contact.consent_email == "subscribed":
@@ -479,7 +479,8 @@ def _touchpoints_for(contact: _DemoContact, rng: random.Random, now: datetime, d
             {"ad_campaign": rng.choice(["q4-retargeting", "brand-search"])},
         )
     if contact.engagement == 3 and rng.random() < 0.5:
-        pricing = moment()
+        # hot means now: the pricing visit before a demo request is of the last fortnight
+        pricing = max(start, now - timedelta(days=rng.uniform(0, 14)))
         yield "page_view", "web", pricing, "website", "", {"path": "/pricing"}
         yield "demo_request", "web", moment(pricing, 0.2), "website", "", {"form": "demo"}
     if contact.stage == "customer" and rng.random() < 0.4:
@@ -561,7 +562,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
         if contact.owner_id:
             by_hand = rng.random() < 0.5
             ledger.add(
-                contact.created_at + timedelta(days=2),
+                min(contact.created_at + timedelta(days=2), now),
                 kind="manual" if by_hand else "algorithmic",
                 actor_type="user" if by_hand else "rule",
                 actor_name="marketer" if by_hand else "Round-robin routing",
@@ -589,7 +590,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
             imported = kind in ("webinar_registration", "webinar_attended") and rng.random() < 0.2
             if imported:
                 ledger.add(
-                    at + timedelta(hours=20),
+                    min(at + timedelta(hours=20), now),  # the file came in the next morning
                     kind="manual",
                     actor_type="user",
                     actor_name="marketer",
@@ -613,7 +614,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
                 )
             if kind == "email_open":
                 ledger.add(
-                    at - timedelta(hours=rng.randint(1, 30)),
+                    max(at - timedelta(hours=rng.randint(1, 30)), contact.created_at),
                     kind="algorithmic",
                     actor_type="campaign",
                     actor_name=properties["campaign"],
@@ -626,7 +627,10 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     for week in range(days // 7):
         when = now - timedelta(days=7 * week + rng.uniform(0, 6))
         for _ in range(rng.randint(1, 3)):
-            contact = rng.choice(demo_contacts)
+            known = [contact for contact in demo_contacts if contact.created_at <= when]
+            if not known:
+                continue
+            contact = rng.choice(known)
             ledger.add(
                 when,
                 kind="manual",
@@ -701,6 +705,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     summary.manual_actions = ledger.manual
     demo_intent_rules_create()
     summary.intents = demo_history_replay(contact_ids=ids, since=now - timedelta(days=days), now=now)
+    demo_stages_align(contact_ids=ids)
     summary.users = len(summary.credentials)
     summary.segments = demo_segments_create(
         marketer=get_user_model().objects.get(username="marketer"), rng=rng
@@ -709,6 +714,23 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
 
     demo_email_create(marketer=get_user_model().objects.get(username="marketer"))
     return summary
+
+
+def demo_stages_align(*, contact_ids: list[int]) -> int:
+    """The stages marketing gives follow the lead score, as the team defines them: a
+    subscriber or lead whose score reached the MQL threshold is a marketing-qualified lead,
+    and an MQL is one whose score is there now (one whose score has faded is a lead again).
+    The stages sales gives (SQL and after) stay. Runs once the replay has set the scores,
+    before any segment reads the stages. Returns how many contacts changed stage."""
+    from intents.scoring import mql_threshold
+
+    threshold = mql_threshold()
+    contacts = Contact.objects.filter(pk__in=contact_ids)
+    promoted = contacts.filter(lifecycle_stage__in=("subscriber", "lead"), score__gte=threshold).update(
+        lifecycle_stage="mql"
+    )
+    recycled = contacts.filter(lifecycle_stage="mql", score__lt=threshold).update(lifecycle_stage="lead")
+    return promoted + recycled
 
 
 DEMO_SEGMENTS = [

@@ -1,0 +1,63 @@
+"""The demo tells the truth: nothing in it happened after the moment it was loaded, and the
+lifecycle stages agree with the lead score's MQL threshold."""
+
+import time_machine
+from django.core.management import call_command
+from django.db.models import OuterRef, Subquery
+
+from contacts.models import ConsentChange, Contact, ContactTag, Touchpoint
+from intents.models import EngagementPoints, IntentSignal
+from ledger.models import Action
+from segments.models import MembershipEvent
+from tests.clock import NOW
+
+
+def seed(*args: str) -> None:
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", *args)
+
+
+def test_nothing_in_the_demo_happened_after_it_was_loaded(db):
+    # when the demo `make run` loads (400 contacts, seed 42) is loaded at NOW
+    seed()
+
+    # then every date it wrote is NOW or before
+    dated = [
+        (Action, "occurred_at"),
+        (Touchpoint, "occurred_at"),
+        (Touchpoint, "created_at"),
+        (Contact, "created_at"),
+        (Contact, "updated_at"),
+        (ConsentChange, "changed_at"),
+        (ContactTag, "added_at"),
+        (MembershipEvent, "occurred_at"),
+        (IntentSignal, "updated_at"),
+        (EngagementPoints, "updated_at"),
+    ]
+    for model, field in dated:
+        assert model.objects.exists(), model
+        late = model.objects.filter(**{f"{field}__gt": NOW})
+        assert not late.exists(), (
+            f"{model.__name__}.{field} after the load: {list(late.values_list(field)[:5])}"
+        )
+    # and nothing was done to a contact before it existed
+    born = Subquery(Contact.objects.filter(pk=OuterRef("contact_id")).values("created_at"))
+    early = Action.objects.exclude(contact_id=None).filter(occurred_at__lt=born)
+    assert not early.exists(), list(early.values_list("verb", flat=True)[:5])
+
+
+def test_lifecycle_stages_agree_with_the_mql_threshold(db, settings):
+    # when the demo `make run` loads is loaded
+    seed()
+
+    # then nobody at or above the threshold is still a subscriber or a lead, every MQL is there
+    threshold = settings.LEAD_SCORE_MQL_THRESHOLD
+    above = Contact.objects.filter(score__gte=threshold)
+    assert above.exists() and Contact.objects.filter(score__lt=threshold).exists()
+    assert not above.filter(lifecycle_stage__in=["subscriber", "lead"]).exists()
+    mqls = Contact.objects.filter(lifecycle_stage="mql")
+    assert mqls.exists()
+    assert not mqls.filter(score__lt=threshold).exists()
+    # and the ledger says when each of them reached it
+    reached = Action.objects.filter(verb="contact.mql_reached").values("contact_id")
+    assert not mqls.exclude(pk__in=reached).exists()
