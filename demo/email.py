@@ -1,5 +1,6 @@
 """Demo e-mail: a brand layout, the templates a MOps team would write, and running campaigns
-that send them (a welcome for new sign-ups, the webinar confirmation and its follow-up)."""
+that send them (a welcome for new sign-ups and its check-in three days later, the webinar
+confirmation and its follow-up)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,20 @@ Here is what people try first:</p>
 <p>See you inside,<br>Camille from Northwind</p>""",
     },
     {
+        "slug": "first-week",
+        "name": "Welcome: how is your first week?",
+        "subject": 'How is it going, {{ contact.first_name|default:"there" }}?',
+        "preheader": "Two minutes to get more out of your trial",
+        "html": f"""<h1 style="font-size:24px;margin:0 0 16px">Three days in</h1>
+<p>Hi {{{{ contact.first_name|default:"there" }}}}, most teams have their first dashboard by now.
+If yours is not there yet, one of these usually helps:</p>
+<ul>
+<li><strong>Start from a template</strong>: sales, marketing or support.</li>
+<li><strong>Ask us</strong>: reply to this e-mail, a person reads it.</li>
+</ul>
+<p style="margin:28px 0"><a href="https://northwind.example.com/templates" {BUTTON}>Browse the templates</a></p>""",
+    },
+    {
         "slug": "webinar-confirmation",
         "name": "Webinar: you are registered",
         "subject": 'You are in, {{ contact.first_name|default:"friend" }}: Thursday, 4 pm CET',
@@ -89,10 +104,12 @@ def demo_email_create(*, marketer) -> int:
             if not EmailTemplate.objects.filter(slug=template["slug"]).exists():
                 email_template_create(layout=layout, **template)
         journeys = [
-            ("Welcome new sign-ups", "Greets everyone who fills in the sign-up form.",
+            ("Welcome new sign-ups", "Greets everyone who fills in the sign-up form, then asks how it goes.",
              [{"kind": "touchpoint", "touchpoint_kinds": ["form_submit"]}],
              [{"key": "welcome", "type": "send_email", "template": "welcome"},
-              {"key": "tag", "type": "add_tag", "tags": ["welcomed"]}]),
+              {"key": "tag", "type": "add_tag", "tags": ["welcomed"]},
+              {"key": "settle", "type": "wait", "days": 3},
+              {"key": "first-week", "type": "send_email", "template": "first-week"}]),
             ("Webinar: Dashboards that people read", "Confirms the registration, then thanks after the event.",
              [{"kind": "touchpoint", "touchpoint_kinds": ["webinar_registration"]}],
              [{"key": "confirm", "type": "send_email", "template": "webinar-confirmation"},

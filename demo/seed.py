@@ -11,6 +11,7 @@ loads in seconds. Runs are deterministic for a given seed.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -147,6 +148,7 @@ class DemoSummary:
     manual_actions: int = 0
     segments: int = 0
     intents: int = 0
+    live_touchpoints: int = 0
     credentials: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -713,6 +715,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
     from demo.email import demo_email_create
 
     demo_email_create(marketer=get_user_model().objects.get(username="marketer"))
+    summary.live_touchpoints = demo_live_traffic(contact_ids=ids, rng=rng, now=now)
     return summary
 
 
@@ -731,6 +734,45 @@ def demo_stages_align(*, contact_ids: list[int]) -> int:
     )
     recycled = contacts.filter(lifecycle_stage="mql", score__lt=threshold).update(lifecycle_stage="lead")
     return promoted + recycled
+
+
+# This morning's traffic: (integration, touchpoint kind, source, properties, how many).
+LIVE_TRAFFIC = [
+    ("Website forms", "form_submit", "website", {"form": "trial-signup"}, 6),
+    ("Webinar tool", "webinar_registration", "webinar tool", {"webinar_id": "w-43"}, 5),
+]
+
+
+def demo_live_traffic(*, contact_ids: list[int], rng: random.Random, now: datetime) -> int:
+    """The last hour's sign-ups and webinar registrations, captured through the ingest
+    service as the integrations send them, so the demo campaigns that listen for them have
+    people inside: each touchpoint waits for a worker (make run's, once it starts), which
+    enrolls its contact and sends the campaign's e-mail through the configured back-end
+    (the console by default). Contacts who unsubscribed are left out. Returns how many
+    touchpoints were captured."""
+    from contacts.services import touchpoint_create
+    from ledger.context import Actor, acting_as
+    from ledger.models import Integration
+
+    reachable = list(
+        Contact.objects.filter(pk__in=contact_ids).exclude(consent_email="unsubscribed").order_by("pk")
+    )
+    wanted = sum(count for *_, count in LIVE_TRAFFIC)
+    people = iter(rng.sample(reachable, k=min(wanted, len(reachable))))
+    captured = 0
+    for name, kind, source, properties, count in LIVE_TRAFFIC:
+        integration, _ = Integration.objects.get_or_create(name=name)
+        with acting_as(Actor.for_integration(integration_id=integration.pk, name=name)):
+            for contact in itertools.islice(people, count):
+                touchpoint_create(
+                    contact=contact,
+                    kind=kind,
+                    source=source,
+                    properties=properties,
+                    occurred_at=max(now - timedelta(minutes=rng.randint(1, 60)), contact.created_at),
+                )
+                captured += 1
+    return captured
 
 
 DEMO_SEGMENTS = [

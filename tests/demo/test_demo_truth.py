@@ -1,15 +1,25 @@
-"""The demo tells the truth: nothing in it happened after the moment it was loaded, and the
-lifecycle stages agree with the lead score's MQL threshold."""
+"""The demo tells the truth: nothing in it happened after the moment it was loaded, the
+lifecycle stages agree with the lead score's MQL threshold, and the last hour's sign-ups
+and registrations wait for a worker to take them through its two campaigns."""
 
 import time_machine
 from django.core.management import call_command
 from django.db.models import OuterRef, Subquery
 
-from contacts.models import ConsentChange, Contact, ContactTag, Touchpoint
+from contacts.models import ConsentChange, Contact, ContactTag, PendingTouchpoint, Touchpoint
 from intents.models import EngagementPoints, IntentSignal
 from ledger.models import Action
 from segments.models import MembershipEvent
 from tests.clock import NOW
+
+# each demo campaign, and the touchpoints of the last hour that bring people into it
+CAMPAIGNS = {
+    "Welcome new sign-ups": {"kind_id": "form_submit", "properties__form": "trial-signup"},
+    "Webinar: Dashboards that people read": {
+        "kind_id": "webinar_registration",
+        "properties__webinar_id": "w-43",
+    },
+}
 
 
 def seed(*args: str) -> None:
@@ -61,3 +71,21 @@ def test_lifecycle_stages_agree_with_the_mql_threshold(db, settings):
     # and the ledger says when each of them reached it
     reached = Action.objects.filter(verb="contact.mql_reached").values("contact_id")
     assert not mqls.exclude(pk__in=reached).exists()
+
+
+def test_the_last_hours_sign_ups_and_registrations_wait_for_a_worker(db):
+    # when
+    seed("--contacts", "60")
+
+    # then the touchpoints each campaign listens for came in through the ingest service
+    pending = Touchpoint.objects.filter(pk__in=PendingTouchpoint.objects.values("touchpoint_id"))
+    for arrival in CAMPAIGNS.values():
+        arrived = pending.filter(**arrival)
+        assert arrived.exists(), arrival
+        assert not arrived.filter(contact__consent_email="unsubscribed").exists()
+        captured = Action.objects.filter(
+            verb="touchpoint.captured", object_id__in=[str(pk) for pk in arrived.values_list("pk", flat=True)]
+        )
+        assert captured.count() == arrived.count()
+        assert set(captured.values_list("actor_kind", "actor_type")) == {("algorithmic", "integration")}
+    assert pending.count() == sum(pending.filter(**arrival).count() for arrival in CAMPAIGNS.values())

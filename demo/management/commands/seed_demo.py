@@ -33,6 +33,11 @@ class Command(BaseCommand):
                 f"{summary.segments} segments and "
                 f"{summary.actions} actions ({share:.1%} manual)."
             )
+            if summary.live_touchpoints:
+                self.stdout.write(
+                    f"{summary.live_touchpoints} sign-ups and webinar registrations of the last hour wait "
+                    "for a worker: it enrolls them in the demo campaigns and sends their e-mails."
+                )
         self.stdout.write(f"Demo logins, password {DEMO_PASSWORD!r} unless changed since:")
         for username, role in credentials:
             self.stdout.write(f"  {username:<12} {role}")
