@@ -291,14 +291,18 @@ class EmailTemplateAdmin(admin.ModelAdmin):
                     request, "Your user has no e-mail address to send the test to.", messages.ERROR
                 )
             else:
-                email_services.email_template_test_send(
-                    template=template, contact=contact, to=request.user.email
-                )
-                self.message_user(
-                    request,
-                    f"Test sent to {request.user.email}, as {contact.email} would get it.",
-                    messages.SUCCESS,
-                )
+                try:
+                    email_services.email_template_test_send(
+                        template=template, contact=contact, to=request.user.email
+                    )
+                except email_services.TestSendFailed as error:
+                    self.message_user(request, str(error), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"Test sent to {request.user.email}, as {contact.email} would get it.",
+                        messages.SUCCESS,
+                    )
             return redirect(f"{request.path}?contact={contact.pk}")
         context = {
             **self.admin_site.each_context(request),

@@ -3,9 +3,11 @@ each an action in the ledger with the actor from the context."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,6 +18,8 @@ from ledger.services import action_record
 from messaging.channels.email import CompiledTemplate, Rendered, contact_values, personalise, test_send
 from messaging.email import rendering
 from messaging.models import DeliveryAttempt, EmailLayout, EmailTemplate, OutboxMessage
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_FIELDS = ("name", "slug", "subject", "preheader", "html", "text", "layout")
 LAYOUT_FIELDS = ("name", "html")
@@ -189,9 +193,24 @@ def email_template_preview(*, template: EmailTemplate, contact: Contact, campaig
     return rendered
 
 
+class TestSendFailed(Exception):
+    """The e-mail back-end did not take a test e-mail: what it said, for the person who sent it."""
+
+
 def email_template_test_send(*, template: EmailTemplate, contact: Contact, to: str) -> Rendered:
-    """Send the template, personalised for `contact`, to `to` (the marketer's own address)."""
-    rendered = test_send(template=template, contact=contact, to=to)
+    """Send the template, personalised for `contact`, to `to` (the marketer's own address).
+    RenderError when it cannot be rendered; TestSendFailed when the e-mail back-end refuses it
+    or cannot be reached."""
+    try:
+        rendered = test_send(template=template, contact=contact, to=to)
+    except rendering.RenderError:
+        raise
+    except Exception as error:  # whatever the configured back-end raises (SMTP, network, API)
+        logger.exception("the test of e-mail template %s to %s could not be sent", template.pk, to)
+        raise TestSendFailed(
+            f"The test could not be sent to {to}: the e-mail back-end ({settings.EMAIL_BACKEND}) "
+            f"answered {type(error).__name__}: {error}. Check EMAIL_URL or EMAIL_BACKEND."
+        ) from error
     action_record(
         category=Category.CAMPAIGN_MANAGEMENT,
         verb="email_template.test_sent",

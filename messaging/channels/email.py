@@ -418,11 +418,14 @@ def _origin_names(messages: Sequence[OutboxMessage]) -> dict[tuple[str, int | No
 
 
 def _prepared(
-    messages: Sequence[OutboxMessage], refused: list[tuple[OutboxMessage, Attempt]]
+    messages: Sequence[OutboxMessage],
+    refused: list[tuple[OutboxMessage, Attempt]],
+    prepare: Callable[[BulkEmail], None],
 ) -> Iterator[tuple[OutboxMessage, BulkEmail, str] | None]:
     """Each message rendered and written when the sender asks for it, a stage at a time:
-    None after each stage (render, links, MIME), then the e-mail. One that cannot be made is
-    added to `refused`, failed, and skipped."""
+    None after each stage (render, links, what the sender `prepare`s ahead: our own SMTP
+    sending's bytes), then the e-mail. One that cannot be made is added to `refused`, failed,
+    and skipped."""
     people = contact_values(m.contact_id for m in messages)
     names = _origin_names(messages)
     compiled = _compiled_for(messages)
@@ -458,7 +461,7 @@ def _prepared(
         )
         yield None
         try:
-            email.prepare()
+            prepare(email)
         except ValueError as error:  # an address or a header that cannot be written
             refused.append((message, Attempt(ok=False, error=str(error))))
             continue
@@ -517,6 +520,8 @@ def _attempt(step: Callable[[], None], *, awaiting_answer: bool = False) -> Atte
     except Exception as error:
         if isinstance(error, ValueError) or _permanent(error):  # ValueError: an unwritable address
             return Attempt(ok=False, error=str(error), status_code=getattr(error, "smtp_code", None))
+        if not isinstance(error, OSError):  # not the network nor the server: say it in the log
+            logger.exception("the e-mail back-end failed to send a message")
         never_taken = isinstance(
             error, smtplib.SMTPResponseException | ConnectionRefusedError | socket.gaierror
         )
@@ -549,7 +554,7 @@ class EmailChannel:
                 yield message, Attempt(ok=False, error=f"{type(error).__name__}: {error}", retryable=True)
             return
         refused: list[tuple[OutboxMessage, Attempt]] = []
-        ahead = _Ahead(_prepared(messages, refused))
+        ahead = _Ahead(_prepared(messages, refused, sender.prepare))
         answered: set[int] = set()
         started = False
         try:

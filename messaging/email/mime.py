@@ -1,18 +1,23 @@
-"""A campaign e-mail as MIME bytes, written directly.
+"""A campaign e-mail, and the MIME bytes our own SMTP sending writes for it directly.
 
-Python's `email` package parses every header into a structured object and folds it again
-on output: about ten milliseconds per message on a busy machine, more than rendering and
-sending together. A campaign e-mail has a known shape (a few plain headers, a text part and
-an HTML part, no attachments), so `BulkEmail` writes that shape itself, with RFC 2047
-encoded words for a header that is not ASCII.
+`BulkEmail` is a Django `EmailMultiAlternatives` like any other: its `message()` is Django's
+own, a real `email.message.EmailMessage`, so every back-end gets what it expects (console,
+file, locmem, SMTP, django-anymail, a back-end of one's own).
+
+Only our own SMTP sending (`messaging.email.smtp.Overlapped`, used with Django's SMTP
+back-end) takes another path: `smtp_bytes()`. Python's `email` package parses every header
+into a structured object and folds it again on output: about ten milliseconds per message on
+a busy machine, more than rendering and sending together. A campaign e-mail has a known shape
+(a few plain headers, a text part and an HTML part, no attachments), so for the SMTP server
+`BulkEmail` writes that shape itself, with RFC 2047 encoded words for a header that is not
+ASCII. These bytes never reach any other back-end.
 
 A body whose lines all fit the 998 octets of RFC 5322 goes as it is, `7bit` when ASCII, else
 `8bit` (sent with BODY=8BITMIME to a server that offers it, RFC 6152); one with a longer line
 is quoted-printable (binascii, in C). Quoted-printable cuts every line at 76 characters, and
 an SMTP server reads the body a line at a time: the same e-mail in half the lines is half
-the server's work. Back-ends that call `.message()`
-(SMTP, console, file) get these bytes; API back-ends (django-anymail) read the fields as
-for any Django e-mail. Anything else (attachments) goes through Django's own writer.
+the server's work. Anything else (attachments, other alternatives) goes through Django's own
+writer on that path too.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import re
 import uuid
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -93,44 +99,36 @@ def _part(subtype: str, text: str, *, eight_bit: bool) -> tuple[str, bytes]:
     return encoding, head + body
 
 
-class _Written:
-    """What `.message()` returns: the bytes, for back-ends that send or print them;
-    `eight_bit` when a part is 8bit."""
+class _Written(NamedTuple):
+    """The bytes for an SMTP server (not a message: no back-end ever sees it); `eight_bit`
+    when a part is 8bit."""
 
-    def __init__(self, data: bytes, *, eight_bit: bool = False):
-        self.data = data
-        self.eight_bit = eight_bit
-
-    def as_bytes(self, unixfrom: bool = False, linesep: str = CRLF, policy=None) -> bytes:
-        return self.data if linesep == CRLF else self.data.replace(b"\r\n", linesep.encode())
-
-    def as_string(self, unixfrom: bool = False, linesep: str = "\n", policy=None) -> str:
-        return self.as_bytes(linesep=linesep).decode("utf-8", errors="replace")
-
-    __bytes__ = as_bytes
-    __str__ = as_string
+    data: bytes
+    eight_bit: bool
 
 
 class BulkEmail(EmailMultiAlternatives):
-    """Written once: `prepare()` before a batch is sent keeps the sending loop to the network."""
+    """`message()` is Django's own. `prepare()` before a batch is sent writes the bytes of our
+    own SMTP sending once, so its sending loop is kept to the network."""
 
     _written: _Written | None = None
 
-    def prepare(self) -> BulkEmail:
-        self._written = self._write()
+    def prepare(self, *, eight_bit: bool = True) -> BulkEmail:
+        """Write the SMTP bytes now (`eight_bit`: the server offers 8BITMIME). Raises
+        ValueError for an address or a header that cannot be written."""
+        if self._own_shape():
+            self._written = self._write(eight_bit=eight_bit)
         return self
 
-    def message(self, *, policy=email.policy.default):
-        if self.attachments or any(mimetype != "text/html" for _, mimetype in self.alternatives):
-            return super().message(policy=policy)
-        return self._written or self._write()
+    def _own_shape(self) -> bool:
+        return not self.attachments and all(mimetype == "text/html" for _, mimetype in self.alternatives)
 
     def smtp_bytes(self, *, eight_bit: bool) -> tuple[bytes, bool]:
         """The bytes to hand to an SMTP server, and whether they are 8bit; `eight_bit`: the
         server offers 8BITMIME (without it, 8bit parts are written quoted-printable)."""
-        written = self.message()
-        if not isinstance(written, _Written):  # Django's own writer
-            return written.as_bytes(linesep=CRLF), False
+        if not self._own_shape():  # Django's own writer, as its SMTP back-end would send it
+            return self.message(policy=email.policy.SMTP).as_bytes(), False
+        written = self._written or self._write(eight_bit=eight_bit)
         if written.eight_bit and not eight_bit:
             written = self._write(eight_bit=False)
         return written.data, written.eight_bit

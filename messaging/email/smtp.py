@@ -8,9 +8,10 @@ only then is the answer read; the answer to the body is left to `finish()`, afte
 e-mail is made. Both processes work at once, and still no command is sent before the answer
 to the one before it (RFC 5321; the server need not offer PIPELINING).
 
-Only for Django's own SMTP back-end, whose connection is an `smtplib.SMTP`; any other
-back-end (console, locmem, an API provider, a subclass that changes how it sends) gets each
-e-mail through its `send_messages`, answered at once.
+Only for Django's own SMTP back-end, whose connection is an `smtplib.SMTP`: it hands the
+server the bytes `BulkEmail` writes itself (`smtp_bytes`). Any other back-end (console, file,
+locmem, an API provider, a subclass that changes how it sends) gets each e-mail through its
+`send_messages`, answered at once, and reads Django's own `message()` as for any e-mail.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class OneByOne:
     def __init__(self, backend):
         self.backend = backend
 
+    def prepare(self, email: BulkEmail) -> None:
+        """Nothing ahead: the back-end makes the message it wants when it sends."""
+
     def start(self, email: BulkEmail, idle: Callable[[], None] = _nothing, handover=_nothing) -> None:
         handover()
         self.backend.send_messages([email])
@@ -58,6 +62,10 @@ class Overlapped:
         self.client.ehlo_or_helo_if_needed()
         self.eight_bit = self.client.has_extn("8bitmime")
         self.size = self.client.has_extn("size")
+
+    def prepare(self, email: BulkEmail) -> None:
+        """The e-mail's bytes written ahead, for this server (8bit when it takes it)."""
+        email.prepare(eight_bit=self.eight_bit)
 
     def _address(self, address: str) -> str:
         address = str(address)
