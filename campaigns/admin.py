@@ -8,16 +8,29 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from campaigns import journey_graph, journey_svg, services
 from campaigns.editor import step_options, step_type_names, steps_described
+from campaigns.journey_svg import MESSAGE_STATUSES
 from campaigns.models import Campaign, Enrollment, StepRun, Trigger
-from campaigns.selectors import BACKTEST_MAX_DAYS, campaign_backtest, campaign_placement, campaign_stats
+from campaigns.origins import ORIGIN_TYPE
+from campaigns.selectors import (
+    BACKTEST_MAX_DAYS,
+    campaign_backtest,
+    campaign_placement,
+    campaign_stats,
+    campaign_unknown_messages,
+)
 from campaigns.steps import step_types
 from campaigns.triggers import trigger_describe, trigger_kind_choices
 from common.admin_saving import adopt
+from messaging.models import OutboxMessage
+from messaging.outbox import outbox_unknown_mark_sent, outbox_unknown_send_again
+
+UNKNOWN_SHOWN = 50  # messages of unknown fate listed on the campaign's page
 
 
 class IndentedJSONEncoder(json.JSONEncoder):
@@ -54,9 +67,11 @@ class CampaignAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["steps"].required = False
+        if "steps" in self.fields:  # a person who may only view the campaign gets no fields
+            self.fields["steps"].required = False
         for name in ("steps", "entry_filter", "goal"):
-            self.fields[name].encoder = IndentedJSONEncoder
+            if name in self.fields:
+                self.fields[name].encoder = IndentedJSONEncoder
 
     def clean(self):
         data = super().clean()
@@ -164,12 +179,12 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "priority", "published", "live", "updated_at"]
     list_filter = ["status"]
     search_fields = ["name"]
-    readonly_fields = ["journey", "published", "inside"]
+    readonly_fields = ["journey", "published", "inside", "unknown_messages"]
     actions = ["publish"]
     fieldsets = [
         (None, {"fields": ["name", "description", "status", "priority", "published"]}),
         ("Who enters", {"fields": ["reentry", "reentry_days", "entry_filter", "goal", "enroll_emails"]}),
-        ("Journey", {"fields": ["journey", "inside", "steps"]}),
+        ("Journey", {"fields": ["journey", "unknown_messages", "inside", "steps"]}),
     ]
 
     def get_urls(self):
@@ -179,6 +194,16 @@ class CampaignAdmin(admin.ModelAdmin):
                 "<int:pk>/migrate/", view(require_POST(self.migrate_view)), name="campaigns_campaign_migrate"
             ),
             path("<int:pk>/simulate/", view(self.simulate_view), name="campaigns_campaign_simulate"),
+            path(
+                "<int:pk>/unknown/send-again/",
+                view(require_POST(self.send_again_view)),
+                name="campaigns_campaign_unknown_send_again",
+            ),
+            path(
+                "<int:pk>/unknown/mark-sent/",
+                view(require_POST(self.mark_sent_view)),
+                name="campaigns_campaign_unknown_mark_sent",
+            ),
             *super().get_urls(),
         ]
 
@@ -219,6 +244,105 @@ class CampaignAdmin(admin.ModelAdmin):
             rows,
             button,
         )
+
+    @admin.display(description="messages of unknown fate")
+    def unknown_messages(self, campaign):
+        """The campaign's messages whose worker stopped while the provider may have been taking
+        them: for a person to send again or mark as sent (each decision their action in the ledger)."""
+        if campaign is None or not campaign.pk:
+            return "None."
+        unknown = campaign_unknown_messages(campaign=campaign, limit=UNKNOWN_SHOWN)
+        if not unknown:
+            return "None: the fate of every message is known."
+        outbox = (
+            reverse("admin:messaging_outboxmessage_changelist")
+            + f"?status__exact={OutboxMessage.Status.UNKNOWN}&origin={ORIGIN_TYPE}:{campaign.pk}"
+        )
+
+        def written(moment) -> str:
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+        may_decide = getattr(campaign, "may_decide", False)
+
+        def pick(row) -> str:
+            if not may_decide:
+                return ""
+            return format_html(
+                "<input type='checkbox' name='unknown_message' value='{}' checked aria-label='{}'>",
+                row["id"], f"decide about the message to {row['email']}",
+            )  # fmt: skip
+
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td><a href='{}'>{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td>"
+            "<td><a href='{}'>log</a></td></tr>",
+            (
+                (
+                    pick(row),
+                    reverse("admin:contacts_contact_change", args=[row["contact_id"]]), row["email"],
+                    row["step"] or "?", row["channel"], written(row["created_at"]),
+                    reverse("admin:messaging_outboxmessage_change", args=[row["id"]]),
+                )
+                for row in unknown
+            ),
+        )  # fmt: skip
+        more = "" if len(unknown) < UNKNOWN_SHOWN else f" (the first {UNKNOWN_SHOWN})"
+        buttons = ""
+        if may_decide:
+            buttons = format_html(
+                '<p><button type="submit" class="button" formaction="{}" formnovalidate name="send_again">'
+                "Send the checked ones again</button> "
+                '<button type="submit" class="button" formaction="{}" formnovalidate name="mark_sent">'
+                "Mark the checked ones as sent</button></p>",
+                reverse("admin:campaigns_campaign_unknown_send_again", args=[campaign.pk]),
+                reverse("admin:campaigns_campaign_unknown_mark_sent", args=[campaign.pk]),
+            )
+        return format_html(
+            '<div class="unknown-messages"><p>Their worker stopped while the provider may have been '
+            "taking them: they may have been sent. Check the provider's log, then send them again or "
+            'mark them as sent{}. <a href="{}">In the outbox</a>.</p>'
+            '<table><thead><tr><th></th><th>contact</th><th>step</th><th>channel</th><th>written</th><th></th>'
+            "</tr></thead><tbody>{}</tbody></table>{}</div>",
+            more, outbox, rows, buttons,
+        )  # fmt: skip
+
+    def _may_decide(self, request, campaign) -> bool:
+        """Deciding about a message is a change to it (as in the outbox admin)."""
+        return self.has_change_permission(request, campaign) and request.user.has_perm(
+            "messaging.change_outboxmessage"
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        campaign = super().get_object(request, object_id, from_field)
+        if campaign is not None:  # read-only fields are given the object alone
+            campaign.may_decide = self._may_decide(request, campaign)
+        return campaign
+
+    def send_again_view(self, request, pk):
+        return self._decide(request, pk, outbox_unknown_send_again, "will be sent again")
+
+    def mark_sent_view(self, request, pk):
+        return self._decide(request, pk, outbox_unknown_mark_sent, "marked as sent")
+
+    def _decide(self, request, pk, decide, what: str):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self._may_decide(request, campaign):
+            raise PermissionDenied
+        chosen = [int(value) for value in request.POST.getlist("unknown_message") if value.isdigit()]
+        ids = list(
+            OutboxMessage.objects.filter(
+                pk__in=chosen, origin_type=ORIGIN_TYPE, origin_id=campaign.pk
+            ).values_list("pk", flat=True)
+        )
+        if not ids:
+            messages.warning(request, "Check the messages to decide about first.")
+        else:
+            done = decide(message_ids=ids, now=timezone.now())
+            messages.success(request, f"{done} message(s) {what}.")
+            if done < len(ids):
+                left = len(ids) - done
+                messages.warning(request, f"{left} left as they were: their fate was already known.")
+        return redirect(reverse("admin:campaigns_campaign_change", args=[pk]))
 
     def migrate_view(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -311,6 +435,10 @@ class CampaignAdmin(admin.ModelAdmin):
             goal=goal,
         )
         totals = ", ".join(f"{count} {status}" for status, count in stats["enrollments"].items() if count)
+        by_status = stats["messages"]
+        sent = ", ".join(f"{by_status[s]} {text}" for s, text in MESSAGE_STATUSES if by_status[s])
+        if sent:
+            totals = f"{totals or 'nobody enrolled yet'}; messages: {sent}"
         source = f"published v{stats['version']}" if stats["version"] else "draft, not published"
         if campaign.version_id and campaign.steps != campaign.version.steps:
             source += "; the steps below have changes not published yet"

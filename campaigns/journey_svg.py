@@ -14,6 +14,15 @@ from campaigns.journey_graph import Graph, Node
 from campaigns.steps import step_type
 
 COUNTS = (("entered", "entered"), ("waiting", "waiting"), ("completed", "done"), ("failed", "failed"))
+# A step that sends a message also counts those whose fate is unknown (the provider may or
+# may not have got it): neither done nor failed, waiting for a person to decide. Its box shows
+# "waiting" only when some wait there, to leave room for the numbers.
+MESSAGE_COUNTS = (*COUNTS, ("unknown", "unknown"))
+MESSAGE_STATUSES = (
+    ("sent", "sent"), ("pending", "waiting to go"), ("sending", "being sent"),
+    ("suppressed", "held back by consent or the suppression list"), ("failed", "failed"),
+    ("unknown", "of unknown fate"),
+)  # fmt: skip
 SANS_EM = 0.56  # a sans-serif character's mean width, in ems, to fit text in a box
 MONO_EM = 0.62
 
@@ -33,8 +42,10 @@ def render(
     goal: Mapping | None = None,
 ) -> SafeString:
     """names: step type -> its name; details: step key -> what it does; counts: step key ->
-    entered, waiting, completed, failed (and came, goal: the enrollments that came to it, and of
-    those the ones whose contact the goal holds for);
+    entered, waiting, completed, failed, unknown (a send step's run whose message failed is
+    failed, whose message's fate is unknown is unknown), messages (a send step's messages by
+    status), and came, goal (the enrollments that came to it, and of those the ones whose
+    contact the goal holds for);
     entry: how contacts come in; goal: {"sentence", "entered", "reached"} when there is one."""
     edges = format_html_join("", "{}", ((_edge(edge),) for edge in graph.edges))
     labels = format_html_join("", "{}", ((_edge_label(edge),) for edge in graph.edges if edge.label))
@@ -132,7 +143,14 @@ def _step(node: Node, names, details, row: Mapping[str, int], goal: Mapping | No
     heading = name if node.reached else f"{name} (not reached)"
     label = step.get("label") or ""
     who = f"{label} · {node.id}" if label else node.id
-    cells = [(row.get(field, 0), text, field) for field, text in COUNTS]
+    registered = step_type(kind) if isinstance(kind, str) else None
+    category = registered.category if registered is not None else "action"
+    shown = MESSAGE_COUNTS if category == "message" else COUNTS
+    cells = [
+        (row.get(field, 0), text, field)
+        for field, text in shown
+        if field != "waiting" or category != "message" or row.get("waiting")
+    ]
     if goal:
         entered = row.get("came", 0)
         reached = row.get("goal", 0)
@@ -164,12 +182,14 @@ def _step(node: Node, names, details, row: Mapping[str, int], goal: Mapping | No
         f"{node.width:.0f}",
         numbers,
     )
-    counted = ", ".join(f"{row.get(field, 0)} {text}" for field, text in COUNTS)
+    counted = ", ".join(f"{row.get(field, 0)} {text}" for field, text in shown)
     title = f"{name} “{who}”: {detail}. {counted}."
+    messages = row.get("messages")
+    if isinstance(messages, Mapping) and any(messages.values()):
+        told = ", ".join(f"{messages[s]} {text}" for s, text in MESSAGE_STATUSES if messages.get(s))
+        title += f" Its messages: {told}."
     if goal:
         entered = row.get("came", 0)
         title += f" {row.get('goal', 0)} of the {entered} who came here reach the goal now."
-    registered = step_type(kind) if isinstance(kind, str) else None
-    category = registered.category if registered is not None else "action"
     css = f"jg-step jg-{category}{'' if node.reached else ' jg-unreached'}"
     return _box(node, css, title, inner, step=node.id, type=kind)

@@ -2,37 +2,125 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count
 
 from campaigns.models import Campaign, Enrollment, StepRun
+from contacts.models import Contact
+
+STEP_COUNTS = ("entered", "waiting", "completed", "failed", "unknown")
+
+
+def _step_counts(campaign: Campaign) -> dict[str, dict]:
+    """Per step key, in one grouped query: the step runs joined to the messages they wrote (a
+    send step's run names its outbox message in its detail). A run whose message failed counts
+    as failed, and one whose message's fate is unknown as unknown, not as done; `messages`
+    counts the step's messages by status."""
+    from messaging.models import OutboxMessage
+
+    statuses = OutboxMessage.Status.values
+    by_status = ", ".join(f"COUNT(m.id) FILTER (WHERE m.status = %s) AS {status}" for status in statuses)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.step_key,
+                   COUNT(*) AS entered,
+                   COUNT(*) FILTER (WHERE r.outcome = %s) AS waiting,
+                   COUNT(*) FILTER (WHERE r.outcome = %s AND m.status IS DISTINCT FROM %s
+                                     AND m.status IS DISTINCT FROM %s) AS completed,
+                   COUNT(*) FILTER (WHERE r.outcome = %s OR (r.outcome = %s AND m.status = %s)) AS failed,
+                   COUNT(*) FILTER (WHERE r.outcome = %s AND m.status = %s) AS unknown,
+                   {by_status}
+              FROM {StepRun._meta.db_table} r
+              LEFT JOIN {OutboxMessage._meta.db_table} m
+                ON m.id = CASE WHEN jsonb_typeof(r.detail -> 'message') = 'number'
+                               THEN (r.detail ->> 'message')::bigint END
+             WHERE r.campaign_id = %s
+             GROUP BY r.step_key
+            """,  # noqa: S608 - table names from the models, statuses from their choices
+            [
+                StepRun.Outcome.WAITING,
+                StepRun.Outcome.DONE, OutboxMessage.Status.FAILED, OutboxMessage.Status.UNKNOWN,
+                StepRun.Outcome.FAILED, StepRun.Outcome.DONE, OutboxMessage.Status.FAILED,
+                StepRun.Outcome.DONE, OutboxMessage.Status.UNKNOWN,
+                *statuses,
+                campaign.pk,
+            ],
+        )  # fmt: skip
+        rows = cursor.fetchall()
+    counts = {}
+    for key, *numbers in rows:
+        row = dict(zip(STEP_COUNTS, numbers[: len(STEP_COUNTS)], strict=True))
+        row["messages"] = dict(zip(statuses, numbers[len(STEP_COUNTS) :], strict=True))
+        counts[key] = row
+    return counts
+
+
+def campaign_messages(*, campaign: Campaign) -> dict[str, int]:
+    """The campaign's outbox messages by status (pending, sending, sent, suppressed, failed,
+    unknown), in one grouped query over its origin."""
+    from campaigns.origins import ORIGIN_TYPE
+    from messaging.models import OutboxMessage
+
+    found = dict(
+        OutboxMessage.objects.filter(origin_type=ORIGIN_TYPE, origin_id=campaign.pk)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {status: found.get(status, 0) for status in OutboxMessage.Status.values}
+
+
+def campaign_unknown_messages(*, campaign: Campaign, limit: int = 50) -> list[dict]:
+    """The campaign's messages whose fate is unknown (the provider may or may not have got
+    them), oldest first, each with its contact and the step that wrote it: one query."""
+    from campaigns.origins import ORIGIN_TYPE
+    from messaging.models import OutboxMessage
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT m.id, m.channel, m.created_at, m.attempts, c.id, c.email, r.step_key
+              FROM {OutboxMessage._meta.db_table} m
+              JOIN {Contact._meta.db_table} c ON c.id = m.contact_id
+              LEFT JOIN {StepRun._meta.db_table} r
+                ON r.campaign_id = m.origin_id AND jsonb_typeof(r.detail -> 'message') = 'number'
+               AND (r.detail ->> 'message')::bigint = m.id
+             WHERE m.origin_type = %s AND m.origin_id = %s AND m.status = %s
+             ORDER BY m.created_at, m.id
+             LIMIT %s
+            """,  # noqa: S608 - table names from the models
+            [ORIGIN_TYPE, campaign.pk, OutboxMessage.Status.UNKNOWN, limit],
+        )
+        rows = cursor.fetchall()
+    names = ("id", "channel", "created_at", "attempts", "contact_id", "email", "step")
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def campaign_stats(*, campaign: Campaign) -> dict:
     """Per step of the published journey: how many entered it, wait in it, went through it,
-    failed at it; and the enrollments by status. Two grouped queries; with a goal, a third
-    for the conversion to it (campaign_goal_conversion)."""
-    counts = {
-        row["step_key"]: row
-        for row in StepRun.objects.filter(campaign=campaign)
-        .values("step_key")
-        .annotate(
-            entered=Count("id"),
-            waiting=Count("id", filter=Q(outcome=StepRun.Outcome.WAITING)),
-            completed=Count("id", filter=Q(outcome=StepRun.Outcome.DONE)),
-            failed=Count("id", filter=Q(outcome=StepRun.Outcome.FAILED)),
-        )
-    }
+    failed at it, and whose message's fate is unknown (a send step whose message failed is
+    failed, not done), with its messages by status; the enrollments by status; the campaign's
+    messages by status. Three grouped queries; with a goal, a fourth for the conversion to it
+    (campaign_goal_conversion)."""
+    from campaigns.steps import step_type
+    from messaging.models import OutboxMessage
+
+    counts = _step_counts(campaign)
     steps = campaign.version.steps if campaign.version_id else campaign.steps
     per_step = []
     for step in steps:
         row = counts.get(step["key"], {})
+        kind = step_type(step["type"]) if isinstance(step.get("type"), str) else None
         per_step.append(
             {
                 "key": step["key"],
                 "type": step["type"],
-                **{name: row.get(name, 0) for name in ("entered", "waiting", "completed", "failed")},
+                **{name: row.get(name, 0) for name in STEP_COUNTS},
             }
         )
+        if kind is not None and kind.category == "message":  # what its messages became
+            per_step[-1]["messages"] = row.get("messages") or dict.fromkeys(OutboxMessage.Status.values, 0)
     statuses = dict(
         Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")).order_by()
     )
@@ -45,6 +133,7 @@ def campaign_stats(*, campaign: Campaign) -> dict:
         "campaign": campaign.pk,
         "version": campaign.version.number if campaign.version_id else None,
         "enrollments": {status: statuses.get(status, 0) for status in Enrollment.Status.values},
+        "messages": campaign_messages(campaign=campaign),
         "steps": per_step,
         "goal": conversion and {"entered": conversion["entered"], "reached": conversion["reached"]},
     }
@@ -55,7 +144,6 @@ def campaign_goal_conversion(*, campaign: Campaign, goal: dict, now=None) -> dic
     of a contact the goal holds for now. The goal's own compiled query, run once and probed
     per row (a hashed subplan), in one query however many went through: counting distinct
     contacts would sort every step run."""
-    from django.db import connection
     from django.utils import timezone
 
     from segments.evaluation import matching_ids_sql, parsed
