@@ -1,14 +1,19 @@
 """The demo tells the truth: nothing in it happened after the moment it was loaded, the
-lifecycle stages agree with the lead score's MQL threshold, and the last hour's sign-ups
-and registrations wait for a worker to take them through its two campaigns."""
+lifecycle stages agree with the lead score's MQL threshold, and its two campaigns have
+people inside whose e-mails went out through the console back-end `make run` uses."""
+
+import re
+from email.header import decode_header, make_header
 
 import time_machine
 from django.core.management import call_command
 from django.db.models import OuterRef, Subquery
 
+from campaigns.models import Campaign, Enrollment
 from contacts.models import ConsentChange, Contact, ContactTag, PendingTouchpoint, Touchpoint
 from intents.models import EngagementPoints, IntentSignal
 from ledger.models import Action
+from messaging.models import OutboxMessage
 from segments.models import MembershipEvent
 from tests.clock import NOW
 
@@ -89,3 +94,41 @@ def test_the_last_hours_sign_ups_and_registrations_wait_for_a_worker(db):
         assert captured.count() == arrived.count()
         assert set(captured.values_list("actor_kind", "actor_type")) == {("algorithmic", "integration")}
     assert pending.count() == sum(pending.filter(**arrival).count() for arrival in CAMPAIGNS.values())
+
+
+def test_the_demo_campaigns_enroll_and_send_through_the_console_back_end(
+    db, settings, capsys, celery_eager, django_capture_on_commit_callbacks
+):
+    # given the e-mail back-end of `make run` (EMAIL_URL's default, consolemail://)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+    # when the demo is loaded, and what it queued is run (by the worker, here eagerly)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--contacts", "60")
+
+    # then each campaign has contacts inside, whose first e-mail is sent and printed
+    printed = capsys.readouterr().out
+    for name, arrival in CAMPAIGNS.items():
+        campaign = Campaign.objects.get(name=name)
+        enrollments = Enrollment.objects.filter(campaign=campaign)
+        arrived = Touchpoint.objects.filter(**arrival)
+        assert enrollments.count() == arrived.values("contact_id").distinct().count() > 0
+        # inside: waiting for the next e-mail
+        assert enrollments.filter(status="waiting").count() == enrollments.count()
+        messages = OutboxMessage.objects.filter(origin_id=campaign.pk, channel="email")
+        assert messages.count() == enrollments.count()
+        assert set(messages.values_list("status", flat=True)) == {"sent"}
+        sent = Action.objects.filter(verb="email.sent", contact_id__in=enrollments.values("contact_id"))
+        assert sent.count() >= enrollments.count()
+    subjects = [  # decoded: a name that is not ASCII is encoded in the header
+        str(make_header(decode_header(value)))
+        for value in re.findall(r"^Subject: (.+(?:\r?\n[ \t].+)*)", printed, re.MULTILINE)
+    ]
+    assert (
+        len([s for s in subjects if "welcome to Northwind" in s])
+        == Enrollment.objects.filter(campaign__name="Welcome new sign-ups").count()
+    )
+    assert (
+        len([s for s in subjects if "Thursday, 4 pm CET" in s])
+        == Enrollment.objects.filter(campaign__name="Webinar: Dashboards that people read").count()
+    )

@@ -2,12 +2,14 @@
 broker, demo data, and web + worker + beat under honcho; Ctrl-C stops it all."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def printed(output: str) -> set[str]:
+    """Which demo campaigns' first e-mails the worker's console back-end printed."""
+    subjects = [
+        str(make_header(decode_header(value)))
+        for value in re.findall(r"^.*worker\.1 +\| Subject: (.+?)\r?$", output, re.MULTILINE)
+    ]
+    return {
+        name
+        for name, ending in (("welcome", ", welcome to Northwind"), ("webinar", ": Thursday, 4 pm CET"))
+        if any(subject.endswith(ending) for subject in subjects)
+    }
 
 
 def answers(url: str) -> bool:
@@ -62,6 +77,15 @@ def test_make_run_serves_the_admin_with_demo_data_and_stops_cleanly(tmp_path):
             assert "Loaded" in output and "mops-demo" in output
             for process in ("web.1", "worker.1", "beat.1"):
                 assert process in output
+
+            # and the worker takes the demo's last hour through both campaigns, whose e-mails
+            # the console back-end prints
+            deadline = time.monotonic() + 60
+            while not {"welcome", "webinar"} <= printed(log_path.read_text(errors="replace")):
+                assert time.monotonic() < deadline, (
+                    "no demo e-mail printed after 60 s:\n" + log_path.read_text(errors="replace")
+                )
+                time.sleep(0.5)
         finally:
             # when Ctrl-C reaches the whole process group, as from a terminal
             os.killpg(launcher.pid, signal.SIGINT)
