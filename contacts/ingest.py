@@ -121,7 +121,7 @@ def touchpoints_ingest(*, items: Sequence[TouchpointIn]) -> list[IngestResult]:
             *(
                 ActionEntry(
                     category=Category.DATA_CAPTURE,
-                    verb="contact.created",
+                    verb="contact.created_with_touchpoint",
                     contact_id=pk,
                     details={"email": email},
                 )

@@ -104,7 +104,11 @@ def _apply(instance: Model, data: Mapping[str, Any], allowed: Iterable[str]) -> 
 
 
 @transaction.atomic
-def contact_create(*, email: str, tags: Iterable[str] = (), **fields: Any) -> Contact:
+def contact_create(
+    *, email: str, tags: Iterable[str] = (), with_touchpoint: bool = False, **fields: Any
+) -> Contact:
+    """A new contact. `with_touchpoint`: it is made by a touchpoint being captured, which is
+    the unit of work the ledger counts (ledger.counting), so its creation is not counted again."""
     contact = Contact(email=email)
     for field, value in fields.items():
         if field not in CONTACT_FIELDS:
@@ -114,7 +118,7 @@ def contact_create(*, email: str, tags: Iterable[str] = (), **fields: Any) -> Co
     contact.save(force_insert=True)
     action_record(
         category=Category.DATA_CAPTURE,
-        verb="contact.created",
+        verb="contact.created_with_touchpoint" if with_touchpoint else "contact.created",
         contact_id=contact.pk,
         obj=contact,
         details={"email": contact.email},
@@ -126,8 +130,11 @@ def contact_create(*, email: str, tags: Iterable[str] = (), **fields: Any) -> Co
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> dict[str, list]:
-    """Change the given fields. Returns what changed; nothing changed records nothing."""
+def contact_update(
+    *, contact: Contact, data: Mapping[str, Any], with_touchpoint: bool = False
+) -> dict[str, list]:
+    """Change the given fields. Returns what changed; nothing changed records nothing.
+    `with_touchpoint`: the change comes with a touchpoint captured, the unit that counts."""
     changes = _apply(contact, data, CONTACT_FIELDS)
     if not changes:
         return changes
@@ -139,7 +146,7 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> dict[str, li
     category = categories.pop() if len(categories) == 1 else Category.FIELD_UPDATE
     action_record(
         category=category,
-        verb="contact.updated",
+        verb="contact.updated_with_touchpoint" if with_touchpoint else "contact.updated",
         contact_id=contact.pk,
         obj=contact,
         details={"changes": changes},
@@ -156,6 +163,7 @@ def contact_upsert(
     tags: Iterable[str] | None = None,
     consent: Mapping[str, str] | None = None,
     consent_source: str = "",
+    with_touchpoint: bool = False,
 ) -> tuple[Contact, bool]:
     """Find the contact by normalised e-mail and update it, or create it. Empty values
     leave what is known unchanged: a form that does not ask for the city must not erase it."""
@@ -168,6 +176,7 @@ def contact_upsert(
         tags=tags,
         consent=consent,
         consent_source=consent_source,
+        with_touchpoint=with_touchpoint,
     )
     return saved, contact is None
 
@@ -185,7 +194,7 @@ def contact_capture(
 ) -> Touchpoint:
     """A person told us who they are (a form, a registration): upsert the contact and
     record the touchpoint that says so."""
-    contact, _ = contact_upsert(email=email, data=data)
+    contact, _ = contact_upsert(email=email, data=data, with_touchpoint=True)
     return touchpoint_create(
         contact=contact,
         kind=kind,
@@ -204,13 +213,14 @@ def contact_save(
     tags: Iterable[str] | None = None,
     consent: Mapping[str, str] | None = None,
     consent_source: str = "",
+    with_touchpoint: bool = False,
 ) -> Contact:
     """Create (contact=None) or change a contact with its tags and consent, as one change:
     what the API and the back-office forms submit."""
     if contact is None:
-        contact = contact_create(**data)
+        contact = contact_create(**data, with_touchpoint=with_touchpoint)
     else:
-        contact_update(contact=contact, data=data)
+        contact_update(contact=contact, data=data, with_touchpoint=with_touchpoint)
     if tags is not None:
         contact_tags_set(contact=contact, names=tags)
     for channel, status in (consent or {}).items():

@@ -569,7 +569,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
                 actor_type="user" if by_hand else "rule",
                 actor_name="marketer" if by_hand else "Round-robin routing",
                 category="routing",
-                verb="contact.owner_assigned",
+                verb="lead.routed",
                 contact_id=contact.id,
             )
         for name in rng.sample(TAGS, k=_weighted(rng, [(0, 40), (1, 35), (2, 20), (3, 5)])):
@@ -649,7 +649,7 @@ def demo_seed(*, contacts: int = 400, days: int = 90, seed: int = 42) -> DemoSum
             actor_type="user",
             actor_name="marketer",
             category="campaign_management",
-            verb="newsletter.sent_by_hand",
+            verb="email.sent",
             channel="email",
             details={"recipients": rng.randint(200, 900)},
         )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.copy import copy_rows
 from ledger.context import Actor, current_actor
+from ledger.counting import verb_check
 from ledger.models import Action
 from ledger.origins import Origin
 
@@ -42,6 +43,7 @@ ACTIONS_INSERT = f"INSERT INTO {Action._meta.db_table} ({', '.join(ACTION_COLUMN
 
 def _action_values(entry: ActionEntry, actor: Actor, now: datetime) -> dict:
     """One action's columns; the single place that turns an entry and its actor into a row."""
+    verb_check(entry.verb, channel=entry.channel)  # nothing reaches the ledger uncounted by mistake
     obj = entry.obj
     if obj is not None:
         object_type, object_id = obj._meta.label_lower, str(obj.pk)

@@ -17,6 +17,7 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
+from ledger.counting import counted_verbs
 from reporting.models import ActionRollup, RollupMark
 from reporting.periods import Period
 from reporting.services import CAMPAIGN_SQL, DAY_SQL
@@ -67,10 +68,15 @@ def _mark() -> int:
 
 
 def action_counts(
-    *, period: Period, by: Sequence[str] = (), filters: Mapping[str, str | Sequence[str]] | None = None
+    *,
+    period: Period,
+    by: Sequence[str] = (),
+    filters: Mapping[str, str | Sequence[str]] | None = None,
+    counted: bool = True,
 ) -> list[CountRow]:
     """Algorithmic and manual actions in the period per group of `by` (one row, with an
-    empty key, when `by` is empty). Groups with no actions are absent."""
+    empty key, when `by` is empty). Groups with no actions are absent. Only units of work
+    count (ledger.counting); `counted=False` reads the bookkeeping the rule leaves out."""
     unknown = [group for group in by if group not in GROUPS]
     if unknown:
         raise ValueError(f"cannot group by {unknown[0]!r}; one of {', '.join(GROUPS)}")
@@ -83,6 +89,8 @@ def action_counts(
         "end_before": period.end_before,
     }
     where = _where(filters or {}, params)
+    params["counted"] = counted_verbs()
+    where += " AND verb = ANY(%(counted)s)" if counted else " AND verb <> ALL(%(counted)s)"
     select_keys = "".join(f"{expression} AS k{i}, " for i, expression in enumerate(expressions))
     group_by = f"GROUP BY {', '.join(f'k{i}' for i in range(len(expressions)))}" if expressions else ""
     sql = f"""

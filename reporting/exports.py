@@ -57,6 +57,7 @@ def suggestions_csv(suggestions: Iterable[Suggestion]) -> Iterator[str]:
         [
             "category",
             "verb",
+            "source",
             "manual_actions",
             "what",
             "suggestion",
@@ -67,7 +68,7 @@ def suggestions_csv(suggestions: Iterable[Suggestion]) -> Iterator[str]:
     )
     for item in suggestions:
         yield writer.writerow(
-            [item.category, item.verb, item.count, item.what, item.advice, item.manual_share,
+            [item.category, item.verb, item.source, item.count, item.what, item.advice, item.manual_share,
              item.before.label, item.after.label]
         )  # fmt: skip
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.db.models import QuerySet
 
 from contacts.models import Channel
+from ledger.counting import NoChannel, counted_verbs, no_channel_reason
 from ledger.models import Action, ActorKind, Category
 from reporting.counts import CountRow, action_counts
 from reporting.periods import Period
@@ -111,6 +112,8 @@ def action_breakdown(*, period: Period, by: str, filters: dict | None = None) ->
             for row in rows
             for actor_type, actor_id, name in [row.key]
         ]
+    elif by == "channel":
+        groups = _channel_groups(action_counts(period=period, by=["channel", "verb"], filters=filters))
     else:
         rows = action_counts(period=period, by=[by], filters=filters)
         label = {"category": category_label, "channel": channel_label}.get(by, str)
@@ -118,6 +121,23 @@ def action_breakdown(*, period: Period, by: str, filters: dict | None = None) ->
         if by == "campaign":  # actions that served no campaign are not a campaign of their own
             groups = [group for group in groups if group.key]
     return sorted(groups, key=lambda g: (-g.tally.manual, -g.tally.total, g.label))
+
+
+def _channel_groups(rows: list[CountRow]) -> list[Group]:
+    """Units by channel; a unit with none goes under the reason its verb gives (a change to
+    data, setting up, work for the team, insight), never under a bare "no channel"."""
+    tallies: dict[str, Tally] = {}
+    labels: dict[str, str] = {}
+    for row in rows:
+        channel, verb = row.key
+        if channel:
+            key, label = channel, channel_label(channel)
+        else:
+            reason = no_channel_reason(verb) or NoChannel.DATA
+            key, label = f"none:{reason.value}", reason.label
+        tallies[key] = tallies.get(key, Tally()) + _tally(row)
+        labels[key] = label
+    return [Group(key=key, label=labels[key], tally=tally) for key, tally in tallies.items()]
 
 
 def period_tally(*, period: Period, filters: dict | None = None) -> Tally:
@@ -214,10 +234,10 @@ def contact_timeline(*, contact_id: int, limit: int = 100) -> list[TimelineEntry
 
 
 def contact_tally(*, contact_id: int) -> Tally:
-    """Everything done to one contact, by software and by hand."""
+    """The units of work done to one contact, by software and by hand (the counting rule)."""
     from django.db.models import Count, Q
 
-    counts = Action.objects.filter(contact_id=contact_id).aggregate(
+    counts = Action.objects.filter(contact_id=contact_id, verb__in=counted_verbs()).aggregate(
         algorithmic=Count("id", filter=Q(actor_kind=ActorKind.ALGORITHMIC)),
         manual=Count("id", filter=Q(actor_kind=ActorKind.MANUAL)),
     )

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from ledger.counting import counted_verbs
 from ledger.models import ActorKind, Category
-from reporting.counts import action_counts
 from reporting.periods import Period
 from reporting.ratio import Tally
 from reporting.selectors import category_label, period_tally
@@ -19,7 +19,8 @@ from reporting.selectors import category_label, period_tally
 @dataclass(frozen=True)
 class Suggestion:
     category: str
-    verb: str
+    verb: str  # empty when the source spans several kinds of action (an import's contacts and touchpoints)
+    source: str
     count: int
     what: str
     advice: str
@@ -61,19 +62,25 @@ CHANGED_FIELDS_SQL = (
 FILE_FAMILY_SQL = r"regexp_replace(details->>'file', '^([A-Za-z]+)[-_ ].*?(\.[A-Za-z0-9]+)?$', '\1-*\2')"
 
 
-def _describe(period: Period, category: str, verb: str, count: int) -> tuple[str, str]:
-    things = _things(verb)
-    if category == Category.IMPORT:
-        family = _top_detail(period, category, verb, FILE_FAMILY_SQL)
-        if family:
-            pattern, files = family
-            source = pattern.split("-*", 1)[0]
-            scope = f"{files:,} of them " if files < count else ""
-            what = f"{count:,} {things} imported by hand, {scope}from files named {pattern}"
-            if "-*" in pattern:
-                return what, f"connect the {source} tool to the API, so its records arrive by themselves"
+def _describe(period: Period, source: _Source, verb: str) -> tuple[str, str]:
+    category, count = source.category, source.count
+    things = _things(verb) if verb else "records"
+    kind, _, name = source.key.partition(":")
+    if kind == "import":
+        if name.endswith((".csv", ".xlsx", ".json", ".txt")) or "-*" in name:
+            what = f"{count:,} {things} imported by hand, from files named {name}"
+            if "-*" in name:
+                tool = name.split("-*", 1)[0]
+                return what, f"connect the {tool} tool to the API, so its records arrive by themselves"
             return what, "send these records through the API instead of exporting and importing files"
         return f"{count:,} {things} imported by hand", "send these records through the API instead of files"
+    if kind == "send":
+        person = name.partition(":")[2]
+        noun = "e-mails" if verb.startswith("email.") else "messages"
+        return (
+            f"{count:,} {noun} sent by hand by {person}",
+            "turn them into a campaign that sends on a trigger or a schedule",
+        )
     if category == Category.ROUTING:
         return f"{count:,} owners assigned by hand", "add a routing rule (round robin, territory or account)"
     if category == Category.TAGGING:
@@ -93,13 +100,6 @@ def _describe(period: Period, category: str, verb: str, count: int) -> tuple[str
             else "let enrichment or a form fill these fields"
         )
         return f"{count:,} {things} edited by hand{field}", advice
-    sends = "email" in verb or "newsletter" in verb
-    if category in (Category.EMAIL, Category.CAMPAIGN_MANAGEMENT) and sends:
-        noun = "newsletters" if "newsletter" in verb else "e-mails"
-        return (
-            f"{count:,} {noun} sent by hand",
-            "turn them into a campaign that sends on a trigger or a schedule",
-        )
     if category == Category.SCORING:
         return f"{count:,} scores changed by hand", "add a scoring rule for what made people change them"
     if category == Category.DATA_CAPTURE:
@@ -114,25 +114,61 @@ def _describe(period: Period, category: str, verb: str, count: int) -> tuple[str
     return f"{count:,} {label} actions by hand ({verb})", "make this step part of a campaign or a rule"
 
 
+# Where a manual action came from, so each source of manual work is listed once: an import
+# by its family of files (or its job when it had no file), a send by the person who sends by
+# hand, anything else by its kind of action.
+SOURCE_SQL = f"""
+    CASE WHEN category = 'import'
+         THEN 'import:' || COALESCE(NULLIF({FILE_FAMILY_SQL}, ''), details->>'import_job', verb)
+         WHEN verb LIKE '%%.sent' OR verb LIKE '%%.sent_again'
+         THEN 'send:' || actor_type || ':' || actor_name
+         ELSE 'work:' || category || ':' || verb END
+"""
+
+
+@dataclass(frozen=True)
+class _Source:
+    key: str
+    category: str
+    verbs: list[str]
+    count: int
+
+
+def _sources(period: Period, *, limit: int) -> list[_Source]:
+    """The period's manual units of work by source, largest first. Bounded by the ledger's
+    (occurred_at, actor_kind) index, and manual actions are the few."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT source, min(category), array_agg(DISTINCT verb ORDER BY verb), count(*)
+              FROM (SELECT {SOURCE_SQL} AS source, category, verb FROM ledger_action
+                     WHERE occurred_at >= %s AND occurred_at < %s AND actor_kind = %s
+                       AND verb = ANY(%s)) manual
+             GROUP BY source ORDER BY count(*) DESC, source LIMIT %s
+            """,
+            [period.start_at, period.end_before, ActorKind.MANUAL, counted_verbs(), limit],
+        )
+        return [_Source(key, category, verbs, count) for key, category, verbs, count in cursor.fetchall()]
+
+
 def automate_next(*, period: Period, limit: int = 5) -> list[Suggestion]:
-    """The largest sources of manual actions in the period, largest first."""
+    """The largest sources of manual work in the period, largest first, each source once."""
     totals = period_tally(period=period)
-    sources = action_counts(period=period, by=["category", "verb"], filters={"actor_kind": ActorKind.MANUAL})
-    sources = sorted(sources, key=lambda row: (-row.manual, row.key))[:limit]
     suggestions = []
-    for row in sources:
-        category, verb = row.key
-        what, advice = _describe(period, category, verb, row.manual)
+    for source in _sources(period, limit=limit):
+        verb = source.verbs[0] if len(source.verbs) == 1 else ""
+        what, advice = _describe(period, source, verb)
         suggestions.append(
             Suggestion(
-                category=category,
+                category=source.category,
                 verb=verb,
-                count=row.manual,
+                source=source.key,
+                count=source.count,
                 what=what,
                 advice=advice,
-                manual_share=round(100 * row.manual / totals.manual, 1) if totals.manual else 0.0,
+                manual_share=round(100 * source.count / totals.manual, 1) if totals.manual else 0.0,
                 before=totals,
-                after=totals.automating(row.manual),
+                after=totals.automating(source.count),
             )
         )
     return suggestions

@@ -21,6 +21,7 @@ from common.admin_paging import EstimatedCountPaginator
 from contacts.models import Contact, Touchpoint
 from intents.scoring import lead_score_explain
 from intents.selectors import intent_signal_list, intents_detected_since, topics_new_since
+from ledger.counting import RULES, NoChannel
 from reporting.exports import actions_csv, csv_response, groups_csv, suggestions_csv
 from reporting.forms import PRESETS, ActionFilterForm, PeriodForm
 from reporting.history import contact_intent_history, contact_score_history, history_chart, history_since
@@ -180,7 +181,13 @@ class HowWeCountView(ReportPage):
     title = "How we count"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(time_zone=timezone.get_default_timezone_name(), **kwargs)
+        return super().get_context_data(
+            time_zone=timezone.get_default_timezone_name(),
+            units=[(verb, rule) for verb, rule in sorted(RULES.items()) if rule.counts],
+            bookkeeping=[(verb, rule) for verb, rule in sorted(RULES.items()) if not rule.counts],
+            no_channel_reasons=list(NoChannel),
+            **kwargs,
+        )
 
 
 class HomeView(ReportPage):

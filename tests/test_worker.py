@@ -24,7 +24,7 @@ def test_a_real_worker_runs_a_task_and_its_actions_are_algorithmic(celery_worker
     assert contact.first_name == "Wanda"
     kinds = set(Action.objects.filter(contact_id=contact.pk).values_list("actor_kind", "actor_name", "verb"))
     assert kinds == {
-        ("algorithmic", "contacts.tasks.contact_capture_task", "contact.created"),
+        ("algorithmic", "contacts.tasks.contact_capture_task", "contact.created_with_touchpoint"),
         ("algorithmic", "contacts.tasks.contact_capture_task", "touchpoint.captured"),
     }
 

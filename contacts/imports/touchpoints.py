@@ -275,7 +275,8 @@ def _apply_chunk(*, rows: int, params: dict, counts: dict, first: bool, lock: bo
                 RETURNING id, email
             )
             {ACTIONS_INSERT}
-            SELECT {LEDGER_ACTOR_VALUES}, 'contact.imported', id, 'contacts.contact', id::text, '',
+            SELECT {LEDGER_ACTOR_VALUES}, 'contact.created_with_touchpoint', id, 'contacts.contact',
+                   id::text, '',
                    jsonb_build_object('file', %(file)s, 'import_job', %(job)s, 'email', email)
               FROM made
             """,

@@ -31,7 +31,7 @@ def ledger(marketer):
     rollups_roll()  # some figures come from the rollups, the later ones live from the ledger
     record(ROBOT, 30, category="data_capture", verb="touchpoint.captured", channel="web",
            occurred_at=datetime(2026, 5, 10, 9, tzinfo=UTC))  # fmt: skip
-    record(person, 3, category="routing", verb="contact.owner_assigned",
+    record(person, 3, category="routing", verb="lead.routed",
            occurred_at=datetime(2026, 5, 11, 9, tzinfo=UTC))  # fmt: skip
     contact = ContactFactory(email="lea@example.com")
     for day in (15, 17, 19):

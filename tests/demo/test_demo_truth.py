@@ -12,6 +12,7 @@ from django.db.models import OuterRef, Subquery
 from campaigns.models import Campaign, Enrollment
 from contacts.models import ConsentChange, Contact, ContactTag, PendingTouchpoint, Touchpoint
 from intents.models import EngagementPoints, IntentSignal
+from ledger.counting import RULES
 from ledger.models import Action
 from messaging.models import OutboxMessage
 from segments.models import MembershipEvent
@@ -59,6 +60,9 @@ def test_nothing_in_the_demo_happened_after_it_was_loaded(db):
     born = Subquery(Contact.objects.filter(pk=OuterRef("contact_id")).values("created_at"))
     early = Action.objects.exclude(contact_id=None).filter(occurred_at__lt=born)
     assert not early.exists(), list(early.values_list("verb", flat=True)[:5])
+    # and every action it wrote straight into the ledger is of a kind the counting rule knows
+    verbs = set(Action.objects.values_list("verb", flat=True).distinct())
+    assert verbs - set(RULES) == set()
 
 
 def test_lifecycle_stages_agree_with_the_mql_threshold(db, settings):

@@ -42,7 +42,7 @@ def test_a_service_inside_a_celery_task_is_an_algorithmic_action(db, celery_eage
     # then
     contact = Contact.objects.get(email="robo@example.com")
     actions = Action.objects.filter(contact_id=contact.pk)
-    assert {a.verb for a in actions} == {"contact.created", "touchpoint.captured"}
+    assert {a.verb for a in actions} == {"contact.created_with_touchpoint", "touchpoint.captured"}
     assert {(a.actor_kind, a.actor_type, a.actor_name) for a in actions} == {
         ("algorithmic", "task", "contacts.tasks.contact_capture_task")
     }

@@ -61,7 +61,7 @@ def test_every_role_reads_the_pages(client_of, viewer, ledger, url):
     ("table", "expected"),
     [
         ("category", [("tagging", "0", "4"), ("data_capture", "40", "0")]),
-        ("channel", [("", "0", "4"), ("web", "40", "0")]),
+        ("channel", [("none:data", "0", "4"), ("web", "40", "0")]),
         ("integration", [("integration:4", "40", "0")]),
         ("person", [("user:8", "0", "4")]),
     ],

@@ -11,7 +11,7 @@ from tests.reporting.helpers import record
 @pytest.mark.worker
 def test_a_real_worker_rolls_the_ledger_up(celery_worker_process):
     # given actions that no roll has counted yet
-    record(Actor.for_task("tests.robot"), 3, category="email", verb="email.sent",
+    record(Actor.for_task("tests.robot"), 3, category="email", verb="email.sent", channel="email",
            occurred_at=datetime(2026, 4, 2, 9, tzinfo=UTC))  # fmt: skip
 
     # when beat's roll task reaches the worker

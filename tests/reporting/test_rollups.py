@@ -18,6 +18,8 @@ FIRST_DAY = date(2026, 3, 7)
 # Few days and few values, so that rolls often add to rows an earlier roll wrote; the days
 # span the switch to summer time in New York (8 March 2026).
 DAYS = 3
+SENT = {"category": "email", "verb": "email.sent", "channel": "email"}
+VERBS = {"import": "contact.imported", "email": "email_template.updated"}  # units, channel or not
 ACTORS = [
     Actor.for_integration(integration_id=1, name="Webinar tool"),
     Actor.for_campaign(campaign_id=7, name="Webinar follow-up"),
@@ -56,7 +58,7 @@ def _insert(rows) -> None:
         at = datetime(2026, 3, 7, tzinfo=UTC) + timedelta(minutes=minutes)
         by_actor.setdefault(actor, []).append(
             ActionEntry(
-                category=category, verb=f"{category}.done", channel=channel, details=details, occurred_at=at
+                category=category, verb=VERBS[category], channel=channel, details=details, occurred_at=at
             )
         )
     for actor, entries in by_actor.items():
@@ -114,9 +116,23 @@ def _assert_agrees(start: date, end: date) -> None:
 
 def test_a_roll_adds_only_what_came_since_the_last_one(as_robot):
     # given actions rolled up, then one more
-    record(as_robot, 3, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
+    record(
+        as_robot,
+        3,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
+    )
     first = rollups_roll()
-    record(as_robot, 1, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 10, tzinfo=UTC))
+    record(
+        as_robot,
+        1,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 4, 10, tzinfo=UTC),
+    )
 
     # when it rolls again
     second = rollups_roll()
@@ -130,9 +146,23 @@ def test_a_roll_adds_only_what_came_since_the_last_one(as_robot):
 
 def test_actions_not_yet_rolled_up_count_live(as_robot):
     # given a rolled-up day and a late action for the same day that is not rolled up yet
-    record(as_robot, 2, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
+    record(
+        as_robot,
+        2,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
+    )
     rollups_roll()
-    record(as_robot, 1, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 23, tzinfo=UTC))
+    record(
+        as_robot,
+        1,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 4, 23, tzinfo=UTC),
+    )
 
     # then the report counts both
     rows = action_counts(period=Period(date(2026, 5, 4), date(2026, 5, 4)))
@@ -141,8 +171,22 @@ def test_actions_not_yet_rolled_up_count_live(as_robot):
 
 def test_rebuild_counts_days_again_from_the_ledger(as_robot):
     # given rollups that were damaged
-    record(as_robot, 2, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
-    record(as_robot, 5, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 6, 9, tzinfo=UTC))
+    record(
+        as_robot,
+        2,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
+    )
+    record(
+        as_robot,
+        5,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 6, 9, tzinfo=UTC),
+    )
     rollups_roll()
     ActionRollup.objects.update(count=1000)
 
@@ -167,7 +211,7 @@ def test_the_command_refuses_a_bad_date(db):
 def test_the_roll_task_runs_in_a_worker_context(as_robot, celery_eager):
     from reporting.tasks import rollups_rebuild_recent_task, rollups_roll_task
 
-    record(as_robot, 2, category="email", verb="email.sent")
+    record(as_robot, 2, **SENT)
     assert rollups_roll_task.delay().get() == 2
     assert rollups_rebuild_recent_task.delay(days=2).get() == 2
 
@@ -192,7 +236,14 @@ def test_a_rebuild_never_moves_the_mark_back(as_robot, monkeypatch):
     from reporting import services
 
     # given actions rolled up, and a rebuild that saw the ledger before that roll finished
-    record(as_robot, 2, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
+    record(
+        as_robot,
+        2,
+        category="email",
+        verb="email.sent",
+        channel="email",
+        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
+    )
     rolled = rollups_roll()
     monkeypatch.setattr(services, "_committed_through_id", lambda: rolled.through_id - 1)
 

@@ -51,7 +51,8 @@ def test_touchpoints_are_stored_on_known_and_new_contacts_with_the_kinds_channel
     registration = Touchpoint.objects.get(contact__email="new@acme.com")
     assert (registration.channel, registration.text) == ("events", "Looking forward\nto it")
     assert Action.objects.filter(verb="touchpoint.imported", actor_kind="manual").count() == 2
-    assert Action.objects.filter(verb="contact.imported", contact_id=registration.contact_id).exists()
+    made = Action.objects.filter(verb="contact.created_with_touchpoint", contact_id=registration.contact_id)
+    assert made.exists()
 
 
 def test_an_unknown_kind_is_rejected_with_the_known_ones(db, tmp_path):

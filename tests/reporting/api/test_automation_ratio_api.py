@@ -23,8 +23,9 @@ def ledger(db):
            occurred_at=datetime(2026, 6, 20, 10, tzinfo=UTC))  # fmt: skip
     record(PERSON, 2, category="import", verb="contact.imported", details={"file": "webinar-1.csv"},
            occurred_at=datetime(2026, 6, 20, 11, tzinfo=UTC))  # fmt: skip
-    record(ROBOT, 10, category="email", verb="email.sent", occurred_at=datetime(2026, 5, 20, 10, tzinfo=UTC))
-    record(PERSON, 1, category="email", verb="email.sent_by_hand",
+    record(ROBOT, 10, category="email", verb="email.sent", channel="email",
+           occurred_at=datetime(2026, 5, 20, 10, tzinfo=UTC))  # fmt: skip
+    record(PERSON, 1, category="email", verb="email.sent", channel="email",
            occurred_at=datetime(2026, 5, 21, tzinfo=UTC))  # fmt: skip
 
 
@@ -59,7 +60,7 @@ def test_the_ratio_of_a_period_with_its_previous_period(reader, ledger):
     ("group_by", "expected"),
     [
         ("category", {"import": (0, 2), "data_capture": (200, 0), "email": (100, 0)}),
-        ("channel", {"": (0, 2), "events": (200, 0), "email": (100, 0)}),
+        ("channel", {"none:data": (0, 2), "events": (200, 0), "email": (100, 0)}),
         ("actor", {"user:1": (0, 2), "integration:5": (300, 0)}),
         ("month", {"2026-06-01": (300, 2)}),
     ],
@@ -134,6 +135,7 @@ def test_what_to_automate_next_by_api(reader, ledger):
         {
             "category": "import",
             "verb": "contact.imported",
+            "source": "import:webinar-*.csv",
             "manual_actions": 2,
             "what": "2 contacts imported by hand, from files named webinar-*.csv",
             "suggestion": "connect the webinar tool to the API, so its records arrive by themselves",
@@ -146,7 +148,7 @@ def test_what_to_automate_next_by_api(reader, ledger):
         "/api/v1/reports/automate-next/", {"start": "2026-06-01", "end": "2026-06-30", "format": "csv"}
     )
     lines = b"".join(csv_response.streaming_content).decode().splitlines()
-    assert lines[1].startswith("import,contact.imported,2,")
+    assert lines[1].startswith("import,contact.imported,import:webinar-*.csv,2,")
 
 
 def test_the_schema_describes_the_report(db):
