@@ -66,13 +66,13 @@ def _describe(period: Period, source: _Source, verb: str) -> tuple[str, str]:
     category, count = source.category, source.count
     things = _things(verb) if verb else "records"
     kind, _, name = source.key.partition(":")
+    if kind == "files":
+        what = f"{count:,} {things} imported by hand, from files named {name}"
+        if "-*" in name:
+            tool = name.split("-*", 1)[0]
+            return what, f"connect the {tool} tool to the API, so its records arrive by themselves"
+        return what, "send these records through the API instead of exporting and importing files"
     if kind == "import":
-        if name.endswith((".csv", ".xlsx", ".json", ".txt")) or "-*" in name:
-            what = f"{count:,} {things} imported by hand, from files named {name}"
-            if "-*" in name:
-                tool = name.split("-*", 1)[0]
-                return what, f"connect the {tool} tool to the API, so its records arrive by themselves"
-            return what, "send these records through the API instead of exporting and importing files"
         return f"{count:,} {things} imported by hand", "send these records through the API instead of files"
     if kind == "send":
         person = name.partition(":")[2]
@@ -115,11 +115,13 @@ def _describe(period: Period, source: _Source, verb: str) -> tuple[str, str]:
 
 
 # Where a manual action came from, so each source of manual work is listed once: an import
-# by its family of files (or its job when it had no file), a send by the person who sends by
+# by its family of files (or by its job when it had no file), a send by the person who sends by
 # hand, anything else by its kind of action.
 SOURCE_SQL = f"""
-    CASE WHEN category = 'import'
-         THEN 'import:' || COALESCE(NULLIF({FILE_FAMILY_SQL}, ''), details->>'import_job', verb)
+    CASE WHEN category = 'import' AND COALESCE(details->>'file', '') <> ''
+         THEN 'files:' || {FILE_FAMILY_SQL}
+         WHEN category = 'import'
+         THEN 'import:' || COALESCE(details->>'import_job', verb)
          WHEN verb LIKE '%%.sent' OR verb LIKE '%%.sent_again'
          THEN 'send:' || actor_type || ':' || actor_name
          ELSE 'work:' || category || ':' || verb END

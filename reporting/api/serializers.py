@@ -56,7 +56,10 @@ class SuggestionOutput(serializers.Serializer):
     category = serializers.CharField()
     verb = serializers.CharField(help_text="empty when the source spans several kinds of action")
     source = serializers.CharField(
-        help_text="where the manual work came from: import:<files>, send:<person> or work:<category>:<verb>"
+        help_text=(
+            "where the manual work came from: files:<family of files>, import:<job>, "
+            "send:<person> or work:<category>:<verb>"
+        )
     )
     manual_actions = serializers.IntegerField(source="count")
     what = serializers.CharField()

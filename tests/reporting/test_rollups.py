@@ -116,23 +116,9 @@ def _assert_agrees(start: date, end: date) -> None:
 
 def test_a_roll_adds_only_what_came_since_the_last_one(as_robot):
     # given actions rolled up, then one more
-    record(
-        as_robot,
-        3,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
-    )
+    record(as_robot, 3, **SENT, occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
     first = rollups_roll()
-    record(
-        as_robot,
-        1,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 4, 10, tzinfo=UTC),
-    )
+    record(as_robot, 1, **SENT, occurred_at=datetime(2026, 5, 4, 10, tzinfo=UTC))
 
     # when it rolls again
     second = rollups_roll()
@@ -146,23 +132,9 @@ def test_a_roll_adds_only_what_came_since_the_last_one(as_robot):
 
 def test_actions_not_yet_rolled_up_count_live(as_robot):
     # given a rolled-up day and a late action for the same day that is not rolled up yet
-    record(
-        as_robot,
-        2,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
-    )
+    record(as_robot, 2, **SENT, occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
     rollups_roll()
-    record(
-        as_robot,
-        1,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 4, 23, tzinfo=UTC),
-    )
+    record(as_robot, 1, **SENT, occurred_at=datetime(2026, 5, 4, 23, tzinfo=UTC))
 
     # then the report counts both
     rows = action_counts(period=Period(date(2026, 5, 4), date(2026, 5, 4)))
@@ -171,22 +143,8 @@ def test_actions_not_yet_rolled_up_count_live(as_robot):
 
 def test_rebuild_counts_days_again_from_the_ledger(as_robot):
     # given rollups that were damaged
-    record(
-        as_robot,
-        2,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
-    )
-    record(
-        as_robot,
-        5,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 6, 9, tzinfo=UTC),
-    )
+    record(as_robot, 2, **SENT, occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
+    record(as_robot, 5, **SENT, occurred_at=datetime(2026, 5, 6, 9, tzinfo=UTC))
     rollups_roll()
     ActionRollup.objects.update(count=1000)
 
@@ -236,14 +194,7 @@ def test_a_rebuild_never_moves_the_mark_back(as_robot, monkeypatch):
     from reporting import services
 
     # given actions rolled up, and a rebuild that saw the ledger before that roll finished
-    record(
-        as_robot,
-        2,
-        category="email",
-        verb="email.sent",
-        channel="email",
-        occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC),
-    )
+    record(as_robot, 2, **SENT, occurred_at=datetime(2026, 5, 4, 9, tzinfo=UTC))
     rolled = rollups_roll()
     monkeypatch.setattr(services, "_committed_through_id", lambda: rolled.through_id - 1)
 

@@ -135,7 +135,7 @@ def test_what_to_automate_next_by_api(reader, ledger):
         {
             "category": "import",
             "verb": "contact.imported",
-            "source": "import:webinar-*.csv",
+            "source": "files:webinar-*.csv",
             "manual_actions": 2,
             "what": "2 contacts imported by hand, from files named webinar-*.csv",
             "suggestion": "connect the webinar tool to the API, so its records arrive by themselves",
@@ -148,7 +148,7 @@ def test_what_to_automate_next_by_api(reader, ledger):
         "/api/v1/reports/automate-next/", {"start": "2026-06-01", "end": "2026-06-30", "format": "csv"}
     )
     lines = b"".join(csv_response.streaming_content).decode().splitlines()
-    assert lines[1].startswith("import,contact.imported,import:webinar-*.csv,2,")
+    assert lines[1].startswith("import,contact.imported,files:webinar-*.csv,2,")
 
 
 def test_the_schema_describes_the_report(db):
